@@ -1,0 +1,3 @@
+namespace Cotangent
+module Placeholder =
+    let x = 1
