@@ -1,0 +1,218 @@
+/// The lax dialect: JAX's tensor primitives as one union with typed params, their JAX names,
+/// and their params as JAX spells them in a jaxpr. Type rules live in LaxTypes.fs, reference
+/// semantics in Backend/Interpreter.fs; every table over Prim is an exhaustive match.
+module Cotangent.Dialects.Lax
+
+open Cotangent
+
+/// `round`'s rounding_method: JAX's RoundingMethod enum (printed as its integer).
+type RoundingMethod =
+    | AwayFromZero
+    | ToNearestEven
+
+/// dot_general's dimension numbers: (lhs, rhs) contracting dims and (lhs, rhs) batch dims.
+type DotDims =
+    { LhsContract: int list
+      RhsContract: int list
+      LhsBatch: int list
+      RhsBatch: int list }
+
+/// A lax primitive with its params. Cases are in the order of the dialect's documentation; every
+/// rule table over Prim follows this order, one arm per case.
+type Prim =
+    // unary elementwise
+    | Neg
+    | Sign
+    | Floor
+    | Ceil
+    | Round of roundingMethod: RoundingMethod
+    | IsFinite
+    | Exp
+    | Log
+    | Log1p
+    | Expm1
+    | Sin
+    | Cos
+    | Tan
+    | Tanh
+    | Logistic
+    | Sqrt
+    | Rsqrt
+    | Abs
+    | IntegerPow of y: int
+    | Not
+    // binary elementwise
+    | Pow
+    | Add
+    | Sub
+    | Mul
+    | Div
+    | Rem
+    | Max
+    | Min
+    | Atan2
+    | Eq
+    | Ne
+    | Lt
+    | Le
+    | Gt
+    | Ge
+    | And
+    | Or
+    | AddAny
+    // n-ary elementwise: select_n(which, case0, case1, ...)
+    | SelectN
+    // dtype and shape
+    | ConvertElementType of newDtype: DType * weakType: bool
+    | BroadcastInDim of shape: int list * broadcastDimensions: int list
+    | Reshape of newSizes: int list
+    | Squeeze of dimensions: int list
+    | ExpandDims of dimensions: int list
+    | Transpose of permutation: int list
+    // reductions
+    | ReduceSum of axes: int list
+    | ReduceMax of axes: int list
+    | ReduceMin of axes: int list
+    | ReduceProd of axes: int list
+    | Argmax of axes: int list * indexDtype: DType
+    | Argmin of axes: int list * indexDtype: DType
+    | Cumsum of axis: int * reverse: bool
+    // contraction
+    | DotGeneral of dims: DotDims * preferredElementType: DType option
+    // slicing and assembly
+    | Slice of startIndices: int list * limitIndices: int list * strides: int list option
+    | DynamicSlice of sliceSizes: int list
+    | DynamicUpdateSlice
+    | Concatenate of dimension: int
+    | Pad of paddingConfig: (int * int * int) list
+    | Rev of dimensions: int list
+    // constructors
+    | Iota of dtype: DType * shape: int list * dimension: int
+    // autodiff helpers
+    | StopGradient
+    // regions
+    | Pjit of name: string * jaxpr: ClosedJaxpr<Prim>
+
+/// A param's value as the printer sees it: text, or a sub-jaxpr printed as a nested block.
+type ParamValue =
+    | Text of string
+    | SubJaxpr of ClosedJaxpr<Prim>
+
+/// The primitive's JAX name.
+let name (prim: Prim) =
+    match prim with
+    | Neg -> "neg"
+    | Sign -> "sign"
+    | Floor -> "floor"
+    | Ceil -> "ceil"
+    | Round _ -> "round"
+    | IsFinite -> "is_finite"
+    | Exp -> "exp"
+    | Log -> "log"
+    | Log1p -> "log1p"
+    | Expm1 -> "expm1"
+    | Sin -> "sin"
+    | Cos -> "cos"
+    | Tan -> "tan"
+    | Tanh -> "tanh"
+    | Logistic -> "logistic"
+    | Sqrt -> "sqrt"
+    | Rsqrt -> "rsqrt"
+    | Abs -> "abs"
+    | IntegerPow _ -> "integer_pow"
+    | Not -> "not"
+    | Pow -> "pow"
+    | Add -> "add"
+    | Sub -> "sub"
+    | Mul -> "mul"
+    | Div -> "div"
+    | Rem -> "rem"
+    | Max -> "max"
+    | Min -> "min"
+    | Atan2 -> "atan2"
+    | Eq -> "eq"
+    | Ne -> "ne"
+    | Lt -> "lt"
+    | Le -> "le"
+    | Gt -> "gt"
+    | Ge -> "ge"
+    | And -> "and"
+    | Or -> "or"
+    | AddAny -> "add_any"
+    | SelectN -> "select_n"
+    | ConvertElementType _ -> "convert_element_type"
+    | BroadcastInDim _ -> "broadcast_in_dim"
+    | Reshape _ -> "reshape"
+    | Squeeze _ -> "squeeze"
+    | ExpandDims _ -> "expand_dims"
+    | Transpose _ -> "transpose"
+    | ReduceSum _ -> "reduce_sum"
+    | ReduceMax _ -> "reduce_max"
+    | ReduceMin _ -> "reduce_min"
+    | ReduceProd _ -> "reduce_prod"
+    | Argmax _ -> "argmax"
+    | Argmin _ -> "argmin"
+    | Cumsum _ -> "cumsum"
+    | DotGeneral _ -> "dot_general"
+    | Slice _ -> "slice"
+    | DynamicSlice _ -> "dynamic_slice"
+    | DynamicUpdateSlice -> "dynamic_update_slice"
+    | Concatenate _ -> "concatenate"
+    | Pad _ -> "pad"
+    | Rev _ -> "rev"
+    | Iota _ -> "iota"
+    | StopGradient -> "stop_gradient"
+    | Pjit _ -> "pjit"
+
+let private tuple (xs: int list) = Text(Shape.pyTuple xs)
+let private pyList (xs: int list) = "[" + System.String.Join(", ", xs) + "]"
+let private pyBool b = Text(if b then "True" else "False")
+let private dtype d = Text(DType.name d)
+
+/// The params as JAX spells them, in JAX's key order (the printer sorts them by key).
+let paramsOf (prim: Prim) : (string * ParamValue) list =
+    match prim with
+    | Neg | Sign | Floor | Ceil | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
+    | Logistic | Sqrt | Rsqrt | Abs | Not -> []
+    | Round m -> [ "rounding_method", Text(match m with AwayFromZero -> "0" | ToNearestEven -> "1") ]
+    | IntegerPow y -> [ "y", Text(string y) ]
+    | Pow | Add | Sub | Mul | Div | Rem | Max | Min | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And
+    | Or | AddAny | SelectN -> []
+    | ConvertElementType(d, weak) -> [ "new_dtype", dtype d; "weak_type", pyBool weak ]
+    | BroadcastInDim(shape, dims) -> [ "shape", tuple shape; "broadcast_dimensions", tuple dims ]
+    | Reshape sizes -> [ "new_sizes", tuple sizes; "dimensions", Text "None" ]
+    | Squeeze dims -> [ "dimensions", tuple dims ]
+    | ExpandDims dims -> [ "dimensions", tuple dims ]
+    | Transpose perm -> [ "permutation", tuple perm ]
+    | ReduceSum axes | ReduceMax axes | ReduceMin axes | ReduceProd axes -> [ "axes", tuple axes ]
+    | Argmax(axes, d) | Argmin(axes, d) -> [ "axes", tuple axes; "index_dtype", dtype d ]
+    | Cumsum(axis, rev) -> [ "axis", Text(string axis); "reverse", pyBool rev ]
+    | DotGeneral(dims, pref) ->
+        let nums =
+            $"(({pyList dims.LhsContract}, {pyList dims.RhsContract}), ({pyList dims.LhsBatch}, {pyList dims.RhsBatch}))"
+        [ "dimension_numbers", Text nums
+          "precision", Text "None"
+          "preferred_element_type", (match pref with Some d -> dtype d | None -> Text "None") ]
+    | Slice(starts, limits, strides) ->
+        [ "start_indices", tuple starts
+          "limit_indices", tuple limits
+          "strides", (match strides with Some s -> tuple s | None -> Text "None") ]
+    | DynamicSlice sizes -> [ "slice_sizes", tuple sizes ]
+    | DynamicUpdateSlice -> []
+    | Concatenate dim -> [ "dimension", Text(string dim) ]
+    | Pad config ->
+        let one (lo, hi, interior) = $"({lo}, {hi}, {interior})"
+        let body =
+            match config with
+            | [ c ] -> one c + ","
+            | cs -> System.String.Join(", ", List.map one cs)
+        [ "padding_config", Text("(" + body + ")") ]
+    | Rev dims -> [ "dimensions", tuple dims ]
+    | Iota(d, shape, dim) -> [ "dtype", dtype d; "shape", tuple shape; "dimension", Text(string dim) ]
+    | StopGradient -> []
+    | Pjit(n, jaxpr) -> [ "name", Text n; "jaxpr", SubJaxpr jaxpr ]
+
+/// lax-dialect IR.
+type LaxEqn = Eqn<Prim>
+type LaxJaxpr = Jaxpr<Prim>
+type LaxClosedJaxpr = ClosedJaxpr<Prim>
