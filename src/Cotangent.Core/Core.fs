@@ -2,7 +2,7 @@
 /// and the SSA program types (Var, Atom, Eqn, Jaxpr), generic over the op set of a dialect.
 /// Guarantees: values of these types are immutable once built (array buffers included: nothing
 /// writes into a buffer after its constructor returns), and a Var is identified by its Id alone.
-namespace Cotangent
+namespace Cotangent.Core
 
 open System
 

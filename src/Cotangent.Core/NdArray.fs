@@ -2,7 +2,7 @@
 /// values (the text of jaxpr literals). Every constructor checks that the buffer holds exactly
 /// the elements of the shape, so an NdArray is always well formed.
 [<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
-module Cotangent.NdArray
+module Cotangent.Core.NdArray
 
 open System
 open System.Globalization

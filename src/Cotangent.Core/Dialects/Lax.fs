@@ -1,9 +1,9 @@
 /// The lax dialect: JAX's tensor primitives as one union with typed params, their JAX names,
 /// and their params as JAX spells them in a jaxpr. Type rules live in LaxTypes.fs, reference
 /// semantics in Backend/Interpreter.fs; every table over Prim is an exhaustive match.
-module Cotangent.Dialects.Lax
+module Cotangent.Core.Dialects.Lax
 
-open Cotangent
+open Cotangent.Core
 
 /// `round`'s rounding_method: JAX's RoundingMethod enum (printed as its integer).
 type RoundingMethod =
@@ -169,7 +169,8 @@ let private pyList (xs: int list) = "[" + System.String.Join(", ", xs) + "]"
 let private pyBool b = Text(if b then "True" else "False")
 let private dtype d = Text(DType.name d)
 
-/// The params as JAX spells them, in JAX's key order (the printer sorts them by key).
+/// The params as JAX spells them, in the order JAX prints them (sorted by key, except pjit,
+/// whose printing rule puts `name` first).
 let paramsOf (prim: Prim) : (string * ParamValue) list =
     match prim with
     | Neg | Sign | Floor | Ceil | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
@@ -179,8 +180,8 @@ let paramsOf (prim: Prim) : (string * ParamValue) list =
     | Pow | Add | Sub | Mul | Div | Rem | Max | Min | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And
     | Or | AddAny | SelectN -> []
     | ConvertElementType(d, weak) -> [ "new_dtype", dtype d; "weak_type", pyBool weak ]
-    | BroadcastInDim(shape, dims) -> [ "shape", tuple shape; "broadcast_dimensions", tuple dims ]
-    | Reshape sizes -> [ "new_sizes", tuple sizes; "dimensions", Text "None" ]
+    | BroadcastInDim(shape, dims) -> [ "broadcast_dimensions", tuple dims; "shape", tuple shape ]
+    | Reshape sizes -> [ "dimensions", Text "None"; "new_sizes", tuple sizes ]
     | Squeeze dims -> [ "dimensions", tuple dims ]
     | ExpandDims dims -> [ "dimensions", tuple dims ]
     | Transpose perm -> [ "permutation", tuple perm ]
@@ -188,14 +189,14 @@ let paramsOf (prim: Prim) : (string * ParamValue) list =
     | Argmax(axes, d) | Argmin(axes, d) -> [ "axes", tuple axes; "index_dtype", dtype d ]
     | Cumsum(axis, rev) -> [ "axis", Text(string axis); "reverse", pyBool rev ]
     | DotGeneral(dims, pref) ->
+        // JAX's printing rule drops None-valued params (precision=None) and shows lists
         let nums =
             $"(({pyList dims.LhsContract}, {pyList dims.RhsContract}), ({pyList dims.LhsBatch}, {pyList dims.RhsBatch}))"
-        [ "dimension_numbers", Text nums
-          "precision", Text "None"
-          "preferred_element_type", (match pref with Some d -> dtype d | None -> Text "None") ]
+        [ "dimension_numbers", Text nums ]
+        @ (match pref with Some d -> [ "preferred_element_type", dtype d ] | None -> [])
     | Slice(starts, limits, strides) ->
-        [ "start_indices", tuple starts
-          "limit_indices", tuple limits
+        [ "limit_indices", tuple limits
+          "start_indices", tuple starts
           "strides", (match strides with Some s -> tuple s | None -> Text "None") ]
     | DynamicSlice sizes -> [ "slice_sizes", tuple sizes ]
     | DynamicUpdateSlice -> []
@@ -208,7 +209,7 @@ let paramsOf (prim: Prim) : (string * ParamValue) list =
             | cs -> System.String.Join(", ", List.map one cs)
         [ "padding_config", Text("(" + body + ")") ]
     | Rev dims -> [ "dimensions", tuple dims ]
-    | Iota(d, shape, dim) -> [ "dtype", dtype d; "shape", tuple shape; "dimension", Text(string dim) ]
+    | Iota(d, shape, dim) -> [ "dimension", Text(string dim); "dtype", dtype d; "shape", tuple shape ]
     | StopGradient -> []
     | Pjit(n, jaxpr) -> [ "name", Text n; "jaxpr", SubJaxpr jaxpr ]
 

@@ -1,11 +1,11 @@
 /// Type rules of the lax dialect: for each primitive, the output avals from the input avals.
 /// A rule rejects what JAX rejects with a CotangentException naming the primitive, the avals and
 /// what was expected (the caller adds the user's call site). Rules never look at values.
-module Cotangent.Dialects.LaxTypes
+module Cotangent.Core.Dialects.LaxTypes
 
 open System
-open Cotangent
-open Cotangent.Dialects.Lax
+open Cotangent.Core
+open Cotangent.Core.Dialects.Lax
 
 let private fail (prim: Prim) (detail: string) : 'a =
     raise (CotangentException(Lax.name prim, detail, None))

@@ -1,0 +1,212 @@
+/// jax.numpy on values: numpy's broadcasting and JAX's type promotion (weak types included) over
+/// the lax primitives, emitting the same equations JAX's jnp emits, so traced programs print
+/// as JAX prints them. Constants that only change dtype are converted at once (JAX folds them).
+module Cotangent.Core.Numpy
+
+open Cotangent.Core
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Tracing
+module L = Cotangent.Core.LaxOps
+
+// ---------------------------------------------------------------------------------------------
+// Type promotion: JAX's lattice restricted to our dtypes (jax/_src/dtypes.py). Weak ints and
+// floats are Python scalars: they defer to the other operand. x32 canonicalization: the join of
+// int32 and uint32 (int64) is int32, and weak scalars default to int32 / float32.
+
+type private Node =
+    | NBool
+    | NWeakInt
+    | NI32
+    | NU32
+    | NI64
+    | NWeakFloat
+    | NF32
+    | NF64
+
+let private order = [ NBool; NWeakInt; NI32; NU32; NI64; NWeakFloat; NF32; NF64 ]
+
+let private upperSet node =
+    match node with
+    | NBool -> order
+    | NWeakInt -> [ NWeakInt; NI32; NU32; NI64; NWeakFloat; NF32; NF64 ]
+    | NI32 -> [ NI32; NI64; NWeakFloat; NF32; NF64 ]
+    | NU32 -> [ NU32; NI64; NWeakFloat; NF32; NF64 ]
+    | NI64 -> [ NI64; NWeakFloat; NF32; NF64 ]
+    | NWeakFloat -> [ NWeakFloat; NF32; NF64 ]
+    | NF32 -> [ NF32; NF64 ]
+    | NF64 -> [ NF64 ]
+
+let private nodeOf (aval: Aval) =
+    match aval.DType, aval.Weak with
+    | Bool, _ -> NBool
+    | (I32 | U32), true -> NWeakInt
+    | (F32 | F64), true -> NWeakFloat
+    | I32, false -> NI32
+    | U32, false -> NU32
+    | F32, false -> NF32
+    | F64, false -> NF64
+
+/// JAX's result_type over avals: the least upper bound in the lattice; weak when it is a weak node.
+let resultType (avals: Aval list) : DType * bool =
+    let join =
+        avals
+        |> List.map (nodeOf >> upperSet >> Set.ofList)
+        |> List.reduce Set.intersect
+        |> fun common -> order |> List.find common.Contains
+    match join with
+    | NBool -> Bool, false
+    | NWeakInt -> I32, true
+    | NI32 | NI64 -> I32, false
+    | NU32 -> U32, false
+    | NWeakFloat -> F32, true
+    | NF32 -> F32, false
+    | NF64 -> F64, false
+
+/// Converts `x` to `dtype` (and weak flag); scalar constants are folded, as JAX folds them.
+let convert (dtype: DType, weak: bool) (x: Value) : Value =
+    let a = Value.aval x
+    if a.DType = dtype && a.Weak = weak then x
+    else
+        match x with
+        | Concrete arr when arr.Aval.Shape.Length = 0 ->
+            Concrete(Backend.Interpreter.eval (ConvertElementType(dtype, weak)) [ arr ] |> List.head)
+        | _ -> L.convertElementType dtype weak x
+
+let promoteDtypes (xs: Value list) =
+    let target = resultType (xs |> List.map Value.aval)
+    xs |> List.map (convert target)
+
+/// promote_dtypes_inexact: like promoteDtypes, then integers and bools become float32.
+let promoteDtypesInexact (xs: Value list) =
+    let dtype, weak = resultType (xs |> List.map Value.aval)
+    let dtype = if DType.isFloat dtype then dtype else F32
+    xs |> List.map (convert (dtype, weak))
+
+let private rank (x: Value) = (Value.aval x).Shape.Length
+let private shape (x: Value) = (Value.aval x).Shape
+
+/// Prepends size-1 dimensions up to `r` with broadcast_in_dim (lax.broadcast_to_rank).
+let broadcastToRank (r: int) (x: Value) =
+    let k = rank x
+    if k = r then x
+    else L.broadcastInDim (List.replicate (r - k) 1 @ List.ofArray (shape x)) [ r - k .. r - 1 ] x
+
+/// numpy rank promotion as jnp's promote_shapes does it: lax broadcasts rank-0 operands and
+/// size-1 dimensions itself, so only operands of different non-zero ranks get broadcast_in_dim.
+let promoteShapes (xs: Value list) =
+    let ranks = xs |> List.map rank
+    let nonScalar = ranks |> List.filter (fun r -> r > 0) |> List.distinct
+    if List.distinct ranks |> List.length <= 1 || nonScalar.Length < 2 then xs
+    else xs |> List.map (broadcastToRank (List.max ranks))
+
+/// numpy's broadcast shape of several shapes, or an error naming `op` and the shapes.
+let broadcastShapes (op: string) (shapes: int[] list) =
+    let r = shapes |> List.map Array.length |> List.max
+    let padded = shapes |> List.map (fun s -> Array.append (Array.create (r - s.Length) 1) s)
+    Array.init r (fun i ->
+        match padded |> List.map (fun s -> s[i]) |> List.filter (fun d -> d <> 1) |> List.distinct with
+        | [] -> 1
+        | [ d ] -> d
+        | _ ->
+            let shown = System.String.Join(", ", shapes |> List.map Shape.pyTuple)
+            fail op $"incompatible shapes for broadcasting: {shown}")
+
+/// Broadcasts `x` to `target` (numpy rules) with one broadcast_in_dim, or returns it unchanged.
+let broadcastTo (target: int[]) (x: Value) =
+    let s = shape x
+    if s = target then x
+    else
+        broadcastShapes "broadcast_in_dim" [ s; target ] |> ignore
+        let offset = target.Length - s.Length
+        L.broadcastInDim (List.ofArray target) [ offset .. target.Length - 1 ] x
+
+let private binary (op: Value -> Value -> Value) (x: Value) (y: Value) =
+    match promoteShapes (promoteDtypes [ x; y ]) with
+    | [ a; b ] -> op a b
+    | _ -> failwith "unreachable: two operands in, two out"
+
+let private inexactUnary (op: Value -> Value) (x: Value) = op (List.head (promoteDtypesInexact [ x ]))
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise
+
+let add x y = binary L.add x y
+let subtract x y = binary L.sub x y
+let multiply x y = binary L.mul x y
+/// true_divide: integers divide as floats.
+let divide x y =
+    match promoteShapes (promoteDtypesInexact [ x; y ]) with
+    | [ a; b ] -> L.div a b
+    | _ -> failwith "unreachable"
+let remainder x y = binary L.rem x y
+let maximum x y = binary L.max x y
+let minimum x y = binary L.min x y
+let equal x y = binary L.eq x y
+let notEqual x y = binary L.ne x y
+let less x y = binary L.lt x y
+let lessEqual x y = binary L.le x y
+let greater x y = binary L.gt x y
+let greaterEqual x y = binary L.ge x y
+let logicalAnd x y = binary L.bitwiseAnd x y
+let logicalOr x y = binary L.bitwiseOr x y
+let arctan2 x y =
+    match promoteShapes (promoteDtypesInexact [ x; y ]) with
+    | [ a; b ] -> L.atan2 a b
+    | _ -> failwith "unreachable"
+
+let negative x = L.neg x
+let logicalNot x = L.bitwiseNot x
+let sign x = L.sign x
+let absolute x = L.abs x
+let floor x = inexactUnary L.floor x
+let ceil x = inexactUnary L.ceil x
+let round x = inexactUnary (L.round ToNearestEven) x
+let isFinite x = inexactUnary L.isFinite x
+let exp x = inexactUnary L.exp x
+let log x = inexactUnary L.log x
+let log1p x = inexactUnary L.log1p x
+let expm1 x = inexactUnary L.expm1 x
+let sin x = inexactUnary L.sin x
+let cos x = inexactUnary L.cos x
+let tan x = inexactUnary L.tan x
+let tanh x = inexactUnary L.tanh x
+let sqrt x = inexactUnary L.sqrt x
+let rsqrt x = inexactUnary L.rsqrt x
+let sigmoid x = inexactUnary L.logistic x
+let square x = L.integerPow 2 x
+let stopGradient x = L.stopGradient x
+
+/// power: a concrete integer scalar exponent becomes integer_pow (as jnp.power does).
+let power (x: Value) (y: Value) =
+    match y with
+    | Concrete a when a.Aval.Shape.Length = 0 && DType.isInteger a.Aval.DType -> L.integerPow (int (NdArray.item 0 a)) x
+    | _ ->
+        match promoteShapes (promoteDtypesInexact [ x; y ]) with
+        | [ a; b ] -> L.pow a b
+        | _ -> failwith "unreachable"
+
+/// Stages `f` as a nested jitted call (a pjit equation named `name`), as JAX's jit does.
+let pjitCall (name: string) (f: Value list -> Value list) (args: Value list) : Value list =
+    let jaxpr, consts = traceToJaxpr f (args |> List.map Value.aval)
+    if consts |> List.forall (function Concrete _ -> true | Traced _ -> false) then
+        let values = consts |> List.map (function Concrete a -> a | Traced _ -> failwith "unreachable")
+        bind (Pjit(name, { Jaxpr = jaxpr; Consts = values })) args
+    else
+        // tracers of enclosing traces become explicit leading inputs of the region
+        let open' = { jaxpr with ConstVars = []; InVars = jaxpr.ConstVars @ jaxpr.InVars }
+        bind (Pjit(name, { Jaxpr = open'; Consts = [] })) (consts @ args)
+
+/// where(condition, x, y): jnp's `_where`, a jitted function (it prints as pjit name=_where).
+let where (condition: Value) (x: Value) (y: Value) =
+    let body (args: Value list) =
+        match args with
+        | [ c; x; y ] ->
+            let c = if (Value.aval c).DType = Bool then c else L.ne c (convert ((Value.aval c).DType, false) (Concrete(NdArray.scalar (Value.aval c).DType false 0.0)))
+            match promoteDtypes [ x; y ] with
+            | [ x; y ] ->
+                let target = broadcastShapes "select_n" [ shape c; shape x; shape y ]
+                [ L.select (broadcastTo target c) (broadcastTo target x) (broadcastTo target y) ]
+            | _ -> failwith "unreachable"
+        | _ -> failwith "unreachable"
+    pjitCall "_where" body [ condition; x; y ] |> List.head

@@ -1,0 +1,245 @@
+/// Traces, tracers and `bind`, as in JAX and autodidax. A per-thread stack of traces: the eager
+/// EvalTrace at level 0, then one trace per active transformation; `bind` hands each primitive
+/// to the highest-level trace among its arguments (or the dynamic trace, when staging).
+/// JaxprTrace stages primitives into a jaxpr. New traces (jvp, batching, partial evaluation)
+/// subclass Trace and Tracer; nothing here needs to change for them.
+module Cotangent.Core.Tracing
+
+open System
+open System.Collections.Generic
+open System.Diagnostics
+open Cotangent.Core
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Lax
+
+/// What user code holds: a concrete array, or a tracer of some trace.
+[<ReferenceEquality>]
+type Value =
+    | Concrete of NdArray
+    | Traced of Tracer
+
+/// A value under a transformation: it knows its abstract value and the trace it belongs to.
+and [<AbstractClass>] Tracer(trace: Trace) =
+    member _.Trace = trace
+    abstract Aval: Aval
+    /// The value at the lowest level it can live at (a trace may drop a tracer it no longer needs).
+    abstract FullLower: unit -> Value
+    default this.FullLower() = Traced this
+
+/// One active transformation. Level orders traces: a higher level is applied first.
+and [<AbstractClass>] Trace(level: int) =
+    member _.Level = level
+    /// False once the transformation that created it has returned: its tracers have escaped.
+    member val IsAlive = true with get, set
+    /// A constant entering this trace.
+    abstract Pure: NdArray -> Value
+    /// A tracer of a lower-level trace entering this one.
+    abstract Lift: Tracer -> Value
+    /// Applies a primitive to arguments that all belong to this trace (raised by `bind`).
+    abstract Process: Prim -> Value list -> Value list
+
+module Value =
+    let aval (v: Value) =
+        match v with
+        | Concrete a -> a.Aval
+        | Traced t -> t.Aval
+
+/// The first stack frame outside Cotangent and the runtime: where the user called us.
+let userCallSite () : SourceInfo option =
+    let isOurs (t: Type | null) =
+        match t with
+        | null -> true
+        | t ->
+            let asm = t.Assembly.GetName().Name |> Option.ofObj |> Option.defaultValue ""
+            asm = "Cotangent.Core" || asm = "Cotangent" || asm = "FSharp.Core" || asm.StartsWith "System."
+    StackTrace(1, true).GetFrames()
+    |> Array.tryPick (fun frame ->
+        match frame.GetMethod() with
+        | null -> None
+        | m when isOurs m.DeclaringType -> None
+        | m ->
+            match frame.GetFileName() with
+            | null -> None
+            | file -> Some { File = file; Line = frame.GetFileLineNumber(); Member = m.Name })
+
+/// Raises a user error from outside a type rule, with the user's call site.
+let fail (primitive: string) (detail: string) : 'a =
+    raise (CotangentException(primitive, detail, userCallSite ()))
+
+/// The bottom of the stack: values are concrete arrays, primitives run in the interpreter.
+type EvalTrace() =
+    inherit Trace(0)
+    override this.Pure a = Concrete a
+    override this.Lift t = Traced t
+
+    override this.Process prim args =
+        let arrays =
+            args |> List.map (fun v ->
+                match v with
+                | Concrete a -> a
+                | Traced t -> fail (Lax.name prim) $"EvalTrace got a tracer of level {t.Trace.Level}")
+        Backend.Interpreter.eval prim arrays |> List.map Concrete
+
+/// The per-thread trace state: the stack of active traces (innermost first) and the dynamic
+/// trace, which takes every primitive while staging even when no argument is a tracer.
+type private TraceState() =
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private stack: Trace list
+
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private dynamic: Trace option
+
+    static member Stack
+        with get () = match box TraceState.stack with null -> [] | _ -> TraceState.stack
+        and set v = TraceState.stack <- v
+
+    static member Dynamic
+        with get () = match box TraceState.dynamic with null -> None | _ -> TraceState.dynamic
+        and set v = TraceState.dynamic <- v
+
+let evalTrace: Trace = EvalTrace()
+
+/// The level a new trace pushed now would get.
+let nextLevel () =
+    match TraceState.Stack with
+    | [] -> 1
+    | top :: _ -> top.Level + 1
+
+/// Runs `body` with a new trace (made from its level) on top of the stack; pops it and marks it
+/// dead afterwards, also when `body` throws, so no state outlives a failed transformation.
+let withNewTrace (make: int -> #Trace) (body: 'T -> 'R) : 'R =
+    let saved = TraceState.Stack
+    let trace = make (nextLevel ())
+    TraceState.Stack <- (trace :> Trace) :: saved
+    try
+        body trace
+    finally
+        trace.IsAlive <- false
+        TraceState.Stack <- saved
+
+/// Runs `body` with `trace` as the dynamic trace (staging: constants are staged too).
+let withDynamic (trace: Trace) (body: unit -> 'R) : 'R =
+    let saved = TraceState.Dynamic
+    TraceState.Dynamic <- Some trace
+    try
+        body ()
+    finally
+        TraceState.Dynamic <- saved
+
+let private topTrace (prim: Prim) (args: Value list) : Trace =
+    let mutable top =
+        match TraceState.Dynamic with
+        | Some d -> d
+        | None -> evalTrace
+    for a in args do
+        match a with
+        | Traced t ->
+            if not t.Trace.IsAlive then
+                fail (Lax.name prim) $"got a tracer ({Aval.str t.Aval}) whose transformation has already returned; a traced value escaped its function (stored in a field or a closure?)"
+            if t.Trace.Level > top.Level then top <- t.Trace
+        | Concrete _ -> ()
+    top
+
+/// Brings `v` into `trace`: constants via Pure, lower-level tracers via Lift.
+let fullRaise (trace: Trace) (v: Value) : Value =
+    match v with
+    | Concrete a -> trace.Pure a
+    | Traced t when obj.ReferenceEquals(t.Trace, trace) -> v
+    | Traced t when t.Trace.Level < trace.Level -> trace.Lift t
+    | Traced t ->
+        fail "" $"a tracer of level {t.Trace.Level} met a trace of level {trace.Level}: a traced value from one transformation leaked into another"
+
+let fullLower (v: Value) : Value =
+    match v with
+    | Concrete _ -> v
+    | Traced t -> t.FullLower()
+
+/// Applies a primitive to values: the innermost trace that owns an argument processes it.
+/// Type errors get the user's call site here, once, at the innermost bind that hit them.
+let bind (prim: Prim) (args: Value list) : Value list =
+    try
+        let trace = topTrace prim args
+        if obj.ReferenceEquals(trace, evalTrace) then
+            evalTrace.Process prim args
+        else
+            trace.Process prim (args |> List.map (fullRaise trace)) |> List.map fullLower
+    with :? CotangentException as e when e.CallSite.IsNone ->
+        raise (CotangentException(e.Primitive, e.Detail, userCallSite ()))
+
+/// `bind` for a primitive with one output.
+let bind1 (prim: Prim) (args: Value list) : Value =
+    match bind prim args with
+    | [ v ] -> v
+    | outs -> fail (Lax.name prim) $"expected one output, got {outs.Length}"
+
+// ---------------------------------------------------------------------------------------------
+// Staging: JaxprTrace builds a jaxpr from the primitives bound while it is the dynamic trace.
+
+/// A tracer that stands for an atom (a var or an inline literal) of the jaxpr being built.
+type JaxprTracer(trace: Trace, atom: Atom) =
+    inherit Tracer(trace)
+    member _.Atom = atom
+    override _.Aval = Atom.aval atom
+
+/// Stages every primitive into equations. Scalar constants become literals (as JAX inlines
+/// them); other constants and tracers of enclosing traces become constvars, one per value.
+type JaxprTrace(level: int) =
+    inherit Trace(level)
+    let eqns = ResizeArray<Eqn<Prim>>()
+    let constVars = ResizeArray<Var * Value>()
+    let constIndex = Dictionary<obj, Var>(HashIdentity.Reference)
+
+    member private this.ConstVar(key: obj, value: Value) =
+        match constIndex.TryGetValue key with
+        | true, v -> Traced(JaxprTracer(this, Var v))
+        | _ ->
+            let v = Var.fresh (Value.aval value)
+            constIndex[key] <- v
+            constVars.Add((v, value))
+            Traced(JaxprTracer(this, Var v))
+
+    member this.Eqns = List.ofSeq eqns
+    member this.ConstVars = constVars |> Seq.map fst |> List.ofSeq
+    member this.ConstValues = constVars |> Seq.map snd |> List.ofSeq
+
+    /// The atom a value of this trace stands for.
+    member this.AtomOf(v: Value) =
+        match fullRaise this v with
+        | Traced(:? JaxprTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.Atom
+        | other -> fail "" $"staging expected a tracer of this jaxpr, got {Aval.str (Value.aval other)}"
+
+    override this.Pure a =
+        if a.Aval.Shape.Length = 0 then Traced(JaxprTracer(this, Lit a))
+        else this.ConstVar(a, Concrete a)
+
+    override this.Lift t = this.ConstVar(t, Traced t)
+
+    override this.Process prim args =
+        let inputs = args |> List.map this.AtomOf
+        let outs = LaxTypes.abstractEval prim (inputs |> List.map Atom.aval) |> List.map Var.fresh
+        eqns.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
+        outs |> List.map (fun v -> Traced(JaxprTracer(this, Var v)))
+
+/// Stages `f` applied to fresh inputs of `inAvals` into a jaxpr. Returns the jaxpr and the
+/// values of its constvars (concrete, or tracers of enclosing traces).
+let traceToJaxpr (f: Value list -> Value list) (inAvals: Aval list) : Jaxpr<Prim> * Value list =
+    withNewTrace JaxprTrace (fun (trace: JaxprTrace) ->
+        withDynamic trace (fun () ->
+            let invars = inAvals |> List.map Var.fresh
+            let outs = invars |> List.map (fun v -> Traced(JaxprTracer(trace, Var v))) |> f |> List.map trace.AtomOf
+            { ConstVars = trace.ConstVars; InVars = invars; Eqns = trace.Eqns; OutVars = outs }, trace.ConstValues))
+
+/// Evaluates a jaxpr by binding each equation: under the current traces, this re-applies
+/// every transformation in effect to the program.
+let evalJaxpr (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Value list) : Value list =
+    let env = Dictionary<Var, Value>()
+    List.iter2 (fun v x -> env[v] <- x) jaxpr.ConstVars consts
+    List.iter2 (fun v x -> env[v] <- x) jaxpr.InVars args
+    let read atom =
+        match atom with
+        | Var v -> env[v]
+        | Lit a -> Concrete a
+    for eqn in jaxpr.Eqns do
+        let outs = bind eqn.Op (eqn.Inputs |> List.map read)
+        List.iter2 (fun v x -> env[v] <- x) eqn.Outs outs
+    jaxpr.OutVars |> List.map read
