@@ -40,6 +40,8 @@ internal static class Interop
     public static FSharpOption<FSharpList<int>> Axis(int axis) =>
         FSharpOption<FSharpList<int>>.Some(FSharpList<int>.Cons(axis, FSharpList<int>.Empty));
 
+    public static FSharpFunc<TIn, TOut> Func<TIn, TOut>(Func<TIn, TOut> f) => FuncConvert.FromFunc(f);
+
     public static FSharpList<Value> Values(IEnumerable<Tensor> xs) => ListModule.OfSeq(xs.Select(x => x.Value));
 
     public static T[] ToArray<T>(NdArray a)
