@@ -14,54 +14,47 @@ module L = Cotangent.Core.LaxOps
 // floats are Python scalars: they defer to the other operand. x32 canonicalization: the join of
 // int32 and uint32 (int64) is int32, and weak scalars default to int32 / float32.
 
-type private Node =
-    | NBool
-    | NWeakInt
-    | NI32
-    | NU32
-    | NI64
-    | NWeakFloat
-    | NF32
-    | NF64
+// Lattice nodes in a topological order; a node's upper set is a bitmask over that order, so
+// the least upper bound is the lowest bit of the intersection of the operands' upper sets.
+//   bool < weak int < {int32, uint32} < int64 < weak float < float32 < float64
+let private nBool, nWeakInt, nI32, nU32, nI64, nWeakFloat, nF32, nF64 = 0, 1, 2, 3, 4, 5, 6, 7
 
-let private order = [ NBool; NWeakInt; NI32; NU32; NI64; NWeakFloat; NF32; NF64 ]
+let private upperSet (node: int) =
+    let above (nodes: int list) = nodes |> List.fold (fun mask n -> mask ||| (1 <<< n)) 0
+    if node = nBool then 0xFF
+    elif node = nWeakInt then above [ nWeakInt; nI32; nU32; nI64; nWeakFloat; nF32; nF64 ]
+    elif node = nI32 then above [ nI32; nI64; nWeakFloat; nF32; nF64 ]
+    elif node = nU32 then above [ nU32; nI64; nWeakFloat; nF32; nF64 ]
+    elif node = nI64 then above [ nI64; nWeakFloat; nF32; nF64 ]
+    elif node = nWeakFloat then above [ nWeakFloat; nF32; nF64 ]
+    elif node = nF32 then above [ nF32; nF64 ]
+    else above [ nF64 ]
 
-let private upperSet node =
-    match node with
-    | NBool -> order
-    | NWeakInt -> [ NWeakInt; NI32; NU32; NI64; NWeakFloat; NF32; NF64 ]
-    | NI32 -> [ NI32; NI64; NWeakFloat; NF32; NF64 ]
-    | NU32 -> [ NU32; NI64; NWeakFloat; NF32; NF64 ]
-    | NI64 -> [ NI64; NWeakFloat; NF32; NF64 ]
-    | NWeakFloat -> [ NWeakFloat; NF32; NF64 ]
-    | NF32 -> [ NF32; NF64 ]
-    | NF64 -> [ NF64 ]
+let private upperSets = Array.init 8 upperSet
 
 let private nodeOf (aval: Aval) =
     match aval.DType, aval.Weak with
-    | Bool, _ -> NBool
-    | (I32 | U32), true -> NWeakInt
-    | (F32 | F64), true -> NWeakFloat
-    | I32, false -> NI32
-    | U32, false -> NU32
-    | F32, false -> NF32
-    | F64, false -> NF64
+    | Bool, _ -> nBool
+    | (I32 | U32), true -> nWeakInt
+    | (F32 | F64), true -> nWeakFloat
+    | I32, false -> nI32
+    | U32, false -> nU32
+    | F32, false -> nF32
+    | F64, false -> nF64
 
 /// JAX's result_type over avals: the least upper bound in the lattice; weak when it is a weak node.
 let resultType (avals: Aval list) : DType * bool =
-    let join =
-        avals
-        |> List.map (nodeOf >> upperSet >> Set.ofList)
-        |> List.reduce Set.intersect
-        |> fun common -> order |> List.find common.Contains
-    match join with
-    | NBool -> Bool, false
-    | NWeakInt -> I32, true
-    | NI32 | NI64 -> I32, false
-    | NU32 -> U32, false
-    | NWeakFloat -> F32, true
-    | NF32 -> F32, false
-    | NF64 -> F64, false
+    let mutable common = 0xFF
+    for a in avals do
+        common <- common &&& upperSets[nodeOf a]
+    let join = System.Numerics.BitOperations.TrailingZeroCount common
+    if join = nBool then Bool, false
+    elif join = nWeakInt then I32, true
+    elif join = nI32 || join = nI64 then I32, false
+    elif join = nU32 then U32, false
+    elif join = nWeakFloat then F32, true
+    elif join = nF32 then F32, false
+    else F64, false
 
 /// Converts `x` to `dtype` (and weak flag); scalar constants are folded, as JAX folds them.
 let convert (dtype: DType, weak: bool) (x: Value) : Value =
