@@ -48,9 +48,11 @@ let private checkDType prim cls (avals: Aval list) =
             fail prim $"does not accept dtype {DType.name a.DType} (got {avalsText avals}); expected {className cls}"
 
 let private checkSameDType prim (avals: Aval list) =
-    match avals |> List.map (fun a -> a.DType) |> List.distinct with
-    | [] | [ _ ] -> ()
-    | _ -> fail prim $"requires arguments to have the same dtypes, got {dtypeNames avals}"
+    match avals with
+    | [] -> ()
+    | first :: rest ->
+        if rest |> List.exists (fun a -> a.DType <> first.DType) then
+            fail prim $"requires arguments to have the same dtypes, got {dtypeNames avals}"
 
 let private checkArity prim n (avals: Aval list) =
     if avals.Length <> n then
@@ -66,9 +68,11 @@ let private checkAxes prim (what: string) (rank: int) (axes: int list) (shown: A
 /// Elementwise broadcasting as lax does it: rank-0 operands combine with anything; the others
 /// must agree in rank, and in each dimension be equal or 1.
 let private broadcastShape prim (avals: Aval list) =
-    match avals |> List.filter (fun a -> a.Shape.Length > 0) with
+    let shaped = avals |> List.filter (fun a -> a.Shape.Length > 0)
+    match shaped with
     | [] -> [||]
-    | (first :: _) as shaped ->
+    | first :: rest when rest |> List.forall (fun a -> a.Shape = first.Shape) -> first.Shape
+    | first :: _ ->
         let rank = first.Shape.Length
         if shaped |> List.exists (fun a -> a.Shape.Length <> rank) then
             fail prim $"arrays must have the same number of dimensions, got {avalsText avals}"
