@@ -112,13 +112,15 @@ let genValueWith (tame: bool) (dtype: DType) : Gen<float> =
     | Bool -> Gen.elements [ 0.0; 1.0 ]
     | I32 ->
         Gen.frequency
-            [ 1, Gen.elements [ 0.0; 1.0; -1.0; 2.0; -2.0; float Int32.MaxValue; float Int32.MinValue ]
-              5, Gen.choose (-100, 100) |> Gen.map float
+            [ 2, Gen.elements [ 0.0; 1.0; -1.0; 2.0; -2.0; float Int32.MaxValue; float Int32.MinValue ]
+              3, Gen.choose (-10, 10) |> Gen.map float
+              2, Gen.choose (-100, 100) |> Gen.map float
               1, genBits |> Gen.map float ]
     | U32 ->
         Gen.frequency
-            [ 1, Gen.elements [ 0.0; 1.0; 2.0; float UInt32.MaxValue; 2147483648.0 ]
-              5, Gen.choose (0, 200) |> Gen.map float
+            [ 2, Gen.elements [ 0.0; 1.0; 2.0; float UInt32.MaxValue; 2147483648.0 ]
+              3, Gen.choose (0, 10) |> Gen.map float
+              2, Gen.choose (0, 200) |> Gen.map float
               1, genBits |> Gen.map (fun b -> float (uint32 b)) ]
     | F32 | F64 ->
         let edges = if tame then floatEdges |> List.filter (fun x -> abs x < 1e30) else floatEdges

@@ -1,7 +1,8 @@
 /// Properties of Backend.Interpreter's elementwise primitives: each result equals a naive
 /// float64/int64 reference on random shapes (rank 0-3, dims 0-4, broadcasting included) and
 /// values (edges included), has the type rule's aval, and every dtype the rule rejects raises a
-/// CotangentException naming the primitive and the avals. Layout, reductions: InterpreterLayoutTests.
+/// CotangentException naming the primitive and the avals. Layout ops: InterpreterLayoutTests;
+/// reductions, dot_general and evalJaxpr: InterpreterReductionTests.
 module InterpreterTests
 
 open System
@@ -324,17 +325,3 @@ let ``type rules reject what JAX rejects, naming the primitive and the avals`` (
         // argmax over an empty axis has no answer
         let empty = NdArray.full F32 (Array.ofList (replaced shape 0)) 1.0
         rejects "argmax" [ empty ] (fun () -> Interpreter.eval (Argmax([ k ], I32)) [ empty ]))
-
-[<Fact>]
-let ``scalar f32 dispatch costs well under a microsecond`` () =
-    let x = NdArray.scalar F32 false 1.5
-    let y = NdArray.scalar F32 false 2.5
-    let calls = 10_000
-    // The best of several batches: other tests run in parallel on few cores and steal time.
-    let batch () =
-        let clock = Diagnostics.Stopwatch.StartNew()
-        for _ in 1..calls do
-            Interpreter.eval Mul [ x; y ] |> ignore
-        clock.Elapsed.TotalNanoseconds / float calls
-    let nanoseconds = List.init 20 (fun _ -> batch ()) |> List.min
-    Assert.True(nanoseconds < 1000.0, $"eval mul on f32[] took {nanoseconds:F0} ns per call")
