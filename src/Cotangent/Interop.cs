@@ -63,6 +63,7 @@ internal static class Interop
         for (var i = 0; i < n; i++) r[i] = f(i);
         return r;
     }
+
     /// <summary>An F# list of ints, after a null check that names the parameter.</summary>
     public static FSharpList<int> Ints(int[] xs, string paramName)
     {
