@@ -1,7 +1,10 @@
+/// Tests of Core.fs and NdArray.fs that need no other module.
 module Tests
+
 open Xunit
-open FsCheck.Xunit
+open Cotangent.Core
+
 [<Fact>]
-let ``one`` () = Assert.Equal(1, Cotangent.Placeholder.x)
-[<Property>]
-let ``rev rev`` (xs: int list) = List.rev (List.rev xs) = xs
+let ``NdArray.create rejects a buffer whose length is not the shape's size`` () =
+    let e = Assert.Throws<CotangentException>(fun () -> NdArray.ofFloat32 [| 2; 3 |] [| 1.0f |] |> ignore)
+    Assert.Contains("(2, 3)", e.Message)
