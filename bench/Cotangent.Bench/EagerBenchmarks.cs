@@ -9,8 +9,8 @@ namespace Cotangent.Bench;
 [MemoryDiagnoser]
 public class EagerBenchmarks
 {
-    private readonly Tensor _x = Jnp.Array([1.5f]).Reshape();
-    private readonly Tensor _y = Jnp.Array([2.5f]).Reshape();
+    private readonly Tensor _x = Jnp.Array([1.5f], []);
+    private readonly Tensor _y = Jnp.Array([2.5f], []);
     private Tensor _v = null!;
     private float[] _data = null!;
     private readonly float[] _out = new float[1000];

@@ -65,4 +65,78 @@ internal static class Interop
         for (var i = 0; i < n; i++) r[i] = f(i);
         return r;
     }
+
+    /// <summary>An F# list of ints, after a null check that names the parameter.</summary>
+    public static FSharpList<int> Ints(int[] xs, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(xs, paramName);
+        return ListModule.OfArray(xs);
+    }
+
+    /// <summary>Some axes, or None (all axes) for null.</summary>
+    public static FSharpOption<FSharpList<int>> AxesOrAll(int[]? axes) =>
+        axes is null ? FSharpOption<FSharpList<int>>.None : FSharpOption<FSharpList<int>>.Some(ListModule.OfArray(axes));
+
+    /// <summary>The core values of tensors, after a null check that names the parameter.</summary>
+    public static FSharpList<Value> Values(Tensor[] xs, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(xs, paramName);
+        return Values((IEnumerable<Tensor>)xs);
+    }
+
+    /// <summary>Pad's (lo, hi, interior) triples as the core's F# tuples.</summary>
+    public static FSharpList<Tuple<int, int, int>> PadConfig((int Lo, int Hi, int Interior)[] config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ListModule.OfSeq(config.Select(c => Tuple.Create(c.Lo, c.Hi, c.Interior)));
+    }
+
+    /// <summary>A concrete, strongly typed tensor over a copy of <paramref name="data"/>,
+    /// with <paramref name="shape"/> (1-D when null), checking that the sizes agree.</summary>
+    public static Tensor Concrete<T>(T[] data, int[]? shape, Func<int[], T[], NdArray> make)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var dims = shape is null ? [data.Length] : (int[])shape.Clone();
+        if (dims.Any(d => d < 0))
+            throw new ArgumentException($"Jnp.Array: shape {Core.Shape.pyTuple(dims)} has a negative dimension.", nameof(shape));
+        var size = dims.Aggregate(1L, (n, d) => n * d);
+        if (size != data.Length)
+            throw new ArgumentException(
+                $"Jnp.Array: {data.Length} elements cannot have shape {Core.Shape.pyTuple(dims)}, which holds {size}.", nameof(shape));
+        return Tensor.Of(Value.NewConcrete(make(dims, (T[])data.Clone())));
+    }
+
+    /// <summary>The core dtype for a constructor, rejecting values outside the enum.</summary>
+    public static Core.DType Dtype(DType d, string paramName) =>
+        Enum.IsDefined(d) ? ToCore(d) : throw new ArgumentOutOfRangeException(paramName, d, "not a Cotangent dtype");
+
+    /// <summary>The shape as an F# list, checked for null and negative dimensions.</summary>
+    public static FSharpList<int> Dims(int[] shape, string what)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Any(d => d < 0))
+            throw new ArgumentException($"{what}: shape {Core.Shape.pyTuple(shape)} has a negative dimension.", nameof(shape));
+        return ListModule.OfArray(shape);
+    }
+
+    /// <summary>F#'s <c>Some x</c>.</summary>
+    public static FSharpOption<T> Some<T>(T x) => FSharpOption<T>.Some(x);
+
+    /// <summary>A dimension, checked to be non-negative.</summary>
+    public static int Dim(int n, string paramName) =>
+        n >= 0 ? n : throw new ArgumentException($"a dimension must be non-negative, got {n}.", paramName);
+
+    /// <summary>lax's rounding method as the core's union case.</summary>
+    public static Core.Dialects.Lax.RoundingMethod ToCore(RoundingMethod m) =>
+        m switch
+        {
+            RoundingMethod.AwayFromZero => Core.Dialects.Lax.RoundingMethod.AwayFromZero,
+            RoundingMethod.ToNearestEven => Core.Dialects.Lax.RoundingMethod.ToNearestEven,
+            _ => throw new ArgumentOutOfRangeException(nameof(m), m, "not a rounding method"),
+        };
+
+    /// <summary>dot_general's dimension numbers, after null checks.</summary>
+    public static Core.Dialects.Lax.DotDims DotDims(int[] lhsContract, int[] rhsContract, int[] lhsBatch, int[] rhsBatch) =>
+        new(Ints(lhsContract, nameof(lhsContract)), Ints(rhsContract, nameof(rhsContract)),
+            Ints(lhsBatch, nameof(lhsBatch)), Ints(rhsBatch, nameof(rhsBatch)));
 }

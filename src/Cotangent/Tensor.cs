@@ -61,18 +61,22 @@ public sealed partial class Tensor : IEnumerable<Tensor>
 
     /// <summary>A weakly typed float32 scalar (a C# <see cref="float"/> acts like a Python float).</summary>
     /// <param name="x">The value.</param>
+    /// <returns>A rank-0 float32 tensor with <c>IsWeaklyTyped</c> set.</returns>
     public static implicit operator Tensor(float x) => Scalar(Core.DType.F32, x);
 
     /// <summary>A weakly typed float32 scalar (like a Python float under JAX's default x32 mode).</summary>
     /// <param name="x">The value, rounded to float32.</param>
+    /// <returns>A rank-0 float32 tensor with <c>IsWeaklyTyped</c> set.</returns>
     public static implicit operator Tensor(double x) => Scalar(Core.DType.F32, x);
 
     /// <summary>A weakly typed int32 scalar (a C# <see cref="int"/> acts like a Python int).</summary>
     /// <param name="x">The value.</param>
+    /// <returns>A rank-0 int32 tensor with <c>IsWeaklyTyped</c> set.</returns>
     public static implicit operator Tensor(int x) => Scalar(Core.DType.I32, x);
 
     /// <summary>A bool scalar (Python bools are not weakly typed in JAX).</summary>
     /// <param name="x">The value.</param>
+    /// <returns>A rank-0, strongly typed bool tensor.</returns>
     public static implicit operator Tensor(bool x) => new(Value.NewConcrete(NdArrayModule.scalar(Core.DType.Bool, false, x ? 1.0 : 0.0)));
 
     private static Tensor Scalar(Core.DType dtype, double x) => new(Value.NewConcrete(NdArrayModule.scalar(dtype, true, x)));
