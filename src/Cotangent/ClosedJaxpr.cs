@@ -27,6 +27,7 @@ public sealed class ClosedJaxpr
 
     /// <summary>Problems the IR verifier finds (SSA form, types against each primitive's rule);
     /// empty for every jaxpr that tracing builds.</summary>
+    /// <returns>One message per problem, naming the equation.</returns>
     public IReadOnlyList<string> Verify() => LaxVerify.verify(Core.Jaxpr).ToArray();
 
     /// <summary>The jaxpr, byte for byte as <c>jax.make_jaxpr</c> prints it.</summary>
