@@ -62,6 +62,9 @@ let convert (dtype: DType, weak: bool) (x: Value) : Value =
     if a.DType = dtype && a.Weak = weak then x
     else
         match x with
+        | Concrete arr when arr.Aval.Shape.Length = 0 && (arr.Aval.DType = dtype || DType.isFloat dtype) ->
+            // a scalar widening to a float (or changing only its weak flag) is exact through float64
+            Concrete(NdArray.scalar dtype weak (NdArray.item 0 arr))
         | Concrete arr when arr.Aval.Shape.Length = 0 ->
             Concrete(Backend.Interpreter.eval (ConvertElementType(dtype, weak)) [ arr ] |> List.head)
         | _ -> L.convertElementType dtype weak x
