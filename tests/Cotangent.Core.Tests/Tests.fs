@@ -1,4 +1,10 @@
-module Cotangent.Core.Tests.Main
+/// Tests of Core.fs and NdArray.fs that need no other module.
+module Tests
 
-[<EntryPoint>]
-let main _ = 0
+open Xunit
+open Cotangent.Core
+
+[<Fact>]
+let ``NdArray.create rejects a buffer whose length is not the shape's size`` () =
+    let e = Assert.Throws<CotangentException>(fun () -> NdArray.ofFloat32 [| 2; 3 |] [| 1.0f |] |> ignore)
+    Assert.Contains("(2, 3)", e.Message)

@@ -48,11 +48,9 @@ let private checkDType prim cls (avals: Aval list) =
             fail prim $"does not accept dtype {DType.name a.DType} (got {avalsText avals}); expected {className cls}"
 
 let private checkSameDType prim (avals: Aval list) =
-    match avals with
-    | [] -> ()
-    | first :: rest ->
-        if rest |> List.exists (fun a -> a.DType <> first.DType) then
-            fail prim $"requires arguments to have the same dtypes, got {dtypeNames avals}"
+    match avals |> List.map (fun a -> a.DType) |> List.distinct with
+    | [] | [ _ ] -> ()
+    | _ -> fail prim $"requires arguments to have the same dtypes, got {dtypeNames avals} ({avalsText avals})"
 
 let private checkArity prim n (avals: Aval list) =
     if avals.Length <> n then
@@ -189,6 +187,10 @@ let private dotGeneral prim (d: DotDims) (pref: DType option) (avals: Aval list)
     checkDType prim Numeric avals
     checkSameDType prim avals
     let lhs, rhs = avals[0], avals[1]
+    match pref with
+    | Some p when p = Bool || (DType.isInteger p && DType.isFloat lhs.DType) ->
+        fail prim $"preferred_element_type {DType.name p} is incompatible with inputs {avalsText avals}; expected (integral, integral), (integral, floating) or (floating, floating)"
+    | Some _ | None -> ()
     let sizes (x: Aval) (dims: int list) = dims |> List.map (fun i -> x.Shape[i])
     if d.LhsContract.Length <> d.RhsContract.Length || d.LhsBatch.Length <> d.RhsBatch.Length then
         fail prim $"lhs and rhs must name as many contracting and batch dimensions each, got dimension_numbers {Lax.paramsOf (DotGeneral(d, pref)) |> List.head |> snd}"
@@ -294,7 +296,10 @@ let abstractEval (prim: Prim) (avals: Aval list) : Aval list =
     | IsFinite -> naryop prim 1 Floating (Some Bool) avals
     | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh | Logistic | Sqrt | Rsqrt -> unop prim Floating avals
     | Abs -> unop prim Signed avals
-    | IntegerPow _ -> unop prim Numeric avals
+    | IntegerPow y ->
+        if y < 0 && avals |> List.exists (fun a -> DType.isInteger a.DType) then
+            fail prim $"integers cannot be raised to negative powers, got y={y} for {avalsText avals}"
+        unop prim Numeric avals
     | Not -> unop prim Integral avals
     | Pow | Atan2 -> binop prim Floating avals
     | Add | Sub | Mul | Div | Rem -> binop prim Numeric avals
