@@ -84,11 +84,12 @@ let private outChoices (rank: int) = [ Some 0; Some -1 ] @ (if rank >= 1 then [ 
 let arrayGen (arg: Arg) (shape: int[]) =
     Gen.listOfLength (Shape.size shape) arg.Elem |> Gen.map (fun xs -> NdArray.ofFloats arg.DType shape (Array.ofList xs))
 
-/// A case of `f` over arguments like `args`, each mapped along a random axis (or not).
-let case (name: string) (args: Arg list) (f: Value list -> Value list) : Gen<Case> =
+/// A case of `f` over arguments like `args`, mapped along the axes `axisGens` draw, with a batch
+/// size from `sizes`.
+let caseWith (sizes: int list) (axisGens: Gen<int option> list) (name: string) (args: Arg list) (f: Value list -> Value list) : Gen<Case> =
     gen {
-        let! size = Gen.elements [ 1; 4; 5 ]
-        let! axes = args |> List.map (fun a -> Gen.elements (inChoices a.Shape.Length)) |> Gen.sequenceToList
+        let! size = Gen.elements sizes
+        let! axes = Gen.sequenceToList axisGens
         let axes = if List.forall Option.isNone axes then Some 0 :: axes.Tail else axes
         let batched (a: Arg) (axis: int option) =
             match axis with
@@ -99,6 +100,12 @@ let case (name: string) (args: Arg list) (f: Value list -> Value list) : Gen<Cas
         let! outAxes = jaxpr.OutVars |> List.map (fun o -> Gen.elements (outChoices (Aval.rank (Atom.aval o)))) |> Gen.sequenceToList
         return { Name = name; F = f; Args = data; InAxes = axes; OutAxes = outAxes; Size = size }
     }
+
+/// A case of `f` over arguments like `args`, each mapped along a random axis (or not). Batch
+/// sizes 4 and 5 differ from every other dimension drawn here (1 to 3), so an axis out of place
+/// changes a shape; 1 tests size-1 broadcasting against the batch.
+let case (name: string) (args: Arg list) (f: Value list -> Value list) : Gen<Case> =
+    caseWith [ 1; 4; 5 ] (args |> List.map (fun a -> Gen.elements (inChoices a.Shape.Length))) name args f
 
 /// The law: vmap equals the loop, eagerly and staged (the staged jaxpr verifies and has the
 /// loop's output avals).
@@ -185,6 +192,17 @@ let ``vmap of select_n with a bool or int predicate, scalar or full, is the loop
         let ws = if scalarWhich then [||] else s
         let! which, n = Gen.elements [ bools ws, 2; ints 0 2 ws, 3; ints 0 0 ws, 1 ]
         return! case "select_n" (which :: List.replicate n (floats s)) (fun xs -> [ L.selectN xs.Head xs.Tail ])
+    })
+
+[<Property>]
+let ``vmap of select_n with an unbatched scalar predicate and cases batched at different axes is the loop`` () =
+    // cases whose batched shapes agree although their batch axes differ take JAX's no-broadcast path
+    holds (gen {
+        let! size = Gen.elements [ 2; 3 ]
+        let! rank = Gen.choose (1, 2)
+        let s = Array.create rank size
+        let axis = Gen.elements [ Some 0; Some -1; Some rank ]
+        return! caseWith [ size ] [ Gen.constant None; axis; axis; axis ] "select_n" [ ints 0 2 [||]; floats s; floats s; floats s ] (fun xs -> [ L.selectN xs.Head xs.Tail ])
     })
 
 // ---------------------------------------------------------------------------------------------
