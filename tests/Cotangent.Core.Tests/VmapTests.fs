@@ -353,3 +353,31 @@ let ``vmap of jvp is the loop of jvp`` () =
             outs @ tangents
         return! case "jvp" [ floats s; floats s ] f
     })
+
+/// A scalar loss of two arrays, through broadcasting, a contraction-like reduction and a select.
+let private loss (ys: Value list) =
+    let prod = L.mul (L.sin ys[0]) ys[1]
+    L.reduceSum [ 0 .. (Value.aval prod).Shape.Length - 1 ] (L.select (L.gt prod (L.constant F32 0.0)) prod (L.mul prod prod))
+
+[<Property>]
+let ``vmap of grad gives the per-example gradients`` () =
+    holds (gen {
+        let! s = shapeGen 0 2
+        return! case "grad" [ floats s; floats s ] (Api.grad loss [ 0; 1 ])
+    })
+
+[<Property>]
+let ``grad of a sum over vmap is the vmap of grad`` () =
+    Prop.forAll (Arb.fromGen (gen {
+        let! s = shapeGen 0 2
+        let! x = arrayGen (floats (Array.insertAt 0 4 s)) (Array.insertAt 0 4 s)
+        let! y = arrayGen (floats s) s
+        return x, y })) (fun (x, y) ->
+        let total (xs: Value list) =
+            let per = Api.vmap (fun ys -> [ loss ys ]) [ Some 0; None ] [ Some 0 ] xs
+            L.reduceSum [ 0 ] per.Head
+        let grads = Api.grad total [ 0; 1 ] [ Concrete x; Concrete y ]
+        let perExample = Api.vmap (Api.grad loss [ 0; 1 ]) [ Some 0; None ] [ Some 0; Some 0 ] [ Concrete x; Concrete y ]
+        assertSame "d/dx" (concreteOf perExample[0]) (concreteOf grads[0])
+        // y is shared by every example, so its gradient is the sum of the per-example ones
+        assertSame "d/dy" (concreteOf (L.reduceSum [ 0 ] perExample[1])) (concreteOf grads[1]))

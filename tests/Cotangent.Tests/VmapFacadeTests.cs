@@ -17,7 +17,7 @@ public class VmapFacadeTests
     public void AllArgumentsUnmappedIsAnError()
     {
         var ex = Assert.ThrowsAny<ArgumentException>(() => Jax.Vmap((x, y) => x * y, [null, null])(1f, 2f));
-        Assert.Contains("at least one non-None value in in_axes", ex.Message);
+        Assert.Contains("in_axes must have at least one non-None value", ex.Message);
     }
 
     [Fact]

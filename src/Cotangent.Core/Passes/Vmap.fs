@@ -294,33 +294,33 @@ let private normalize (axis: int) (rank: int) = if axis < 0 then axis + rank els
 let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int option list) (args: Value list) : Value list =
     let avals = args |> List.map Value.aval
     if inAxes.Length <> args.Length then
-        fail "vmap" $"vmap in_axes must have one entry (an axis or None) per positional argument of the function, but got len(in_axes)={inAxes.Length}, len(args)={args.Length} (arguments: {avalsText args})"
+        fail "vmap" $"in_axes must have one entry (an axis or None) per positional argument of the function, but got len(in_axes)={inAxes.Length}, len(args)={args.Length} (arguments: {avalsText args})"
     let dims =
         List.mapi2 (fun i (axis: int option) (a: Aval) ->
             axis |> Option.map (fun ax ->
                 let r = a.Shape.Length
                 if ax < -r || ax >= r then
                     let need = if ax >= 0 then ax + 1 else -ax
-                    fail "vmap" $"vmap was requested to map argument {i} along axis {ax}, which implies that its rank should be at least {need}, but argument {i} is {Aval.str a} (rank {r}, shape {Shape.pyTuple a.Shape})"
+                    fail "vmap" $"argument {i} cannot be mapped along axis {ax}, which implies a rank of at least {need}, but argument {i} is {Aval.str a} (rank {r}, shape {Shape.pyTuple a.Shape})"
                 normalize ax r)) inAxes avals
     let mapped = List.zip3 [ 0 .. args.Length - 1 ] avals dims |> List.choose (fun (i, a, d) -> d |> Option.map (fun b -> i, a, b))
     match mapped with
-    | [] -> fail "vmap" $"vmap must have at least one non-None value in in_axes (got {args.Length} argument(s): {avalsText args})"
+    | [] -> fail "vmap" $"in_axes must have at least one non-None value, got only None for the arguments {avalsText args}"
     | (_, a0, b0) :: _ ->
         let size = a0.Shape[b0]
         if mapped |> List.exists (fun (_, a, b) -> a.Shape[b] <> size) then
             let each = mapped |> List.map (fun (i, a, b) -> $"argument {i} of type {Aval.str a} has size {a.Shape[b]} along axis {b}")
-            fail "vmap" ("vmap got inconsistent sizes for array axes to be mapped: " + System.String.Join("; ", each))
+            fail "vmap" ("got inconsistent sizes for array axes to be mapped: " + System.String.Join("; ", each))
         let outs, outDims = batchAxes f args dims
         if outAxes.Length <> outs.Length then
-            fail "vmap" $"vmap out_axes must have one entry (an axis or None) per output of the function, but got len(out_axes)={outAxes.Length}, len(outputs)={outs.Length}"
+            fail "vmap" $"out_axes must have one entry (an axis or None) per output of the function, but got len(out_axes)={outAxes.Length}, len(outputs)={outs.Length}"
         List.zip3 outs outDims outAxes
         |> List.mapi (fun j (v, d, axis) ->
             let r = rankOf v - (if d.IsSome then 1 else 0)
             match axis, d with
             | None, None -> v
             | None, Some _ ->
-                fail "vmap" $"output {j} depends on a mapped argument (it is {Aval.str (Value.aval v)} batched along axis {d.Value}) but out_axes[{j}] is None; vmap has mapped output but out_axes is None"
+                fail "vmap" $"output {j} depends on a mapped argument (it is {Aval.str (Value.aval v)} batched along axis {d.Value}) but out_axes[{j}] is None, which is only for outputs that are the same for every example"
             | Some k, _ when k < -(r + 1) || k > r ->
                 fail "vmap" $"out_axes[{j}] = {k} is out of range for output {j}, which gets rank {r + 1} with the mapped axis; expected {-(r + 1)} <= axis <= {r}"
             | Some k, Some b -> moveaxis b (normalize k (r + 1)) v
