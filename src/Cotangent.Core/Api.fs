@@ -1,5 +1,5 @@
 /// The transformations on F# functions over values (`Value list -> Value list`), which the C#
-/// facade wraps: make_jaxpr now; jvp, vjp, grad, vmap and jit join it as they land.
+/// facade wraps: make_jaxpr, jvp, vjp, grad and vmap; jit joins them when it lands.
 /// Guarantees: a failed transformation leaves no trace state behind (see Tracing.withNewTrace).
 module Cotangent.Core.Api
 
@@ -97,3 +97,11 @@ let valueAndGrad (f: Value list -> Value) (argnums: int list) (args: Value list)
 
 /// jax.grad.
 let grad (f: Value list -> Value) (argnums: int list) (args: Value list) : Value list = snd (valueAndGrad f argnums args)
+
+// ---------------------------------------------------------------------------------------------
+// Batching.
+
+/// jax.vmap: `f` mapped over axis inAxes[i] of argument i (None: the argument is shared by every
+/// example; negative axes count from the end), its outputs stacked along outAxes.
+let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int option list) (args: Value list) : Value list =
+    Vmap.vmap f inAxes outAxes args

@@ -1,0 +1,327 @@
+/// Batching (jax/_src/interpreters/batching.py, as autodidax writes it): vmap runs a function on
+/// tracers that carry a batch axis (`bdim`) and turns each primitive into primitives over the
+/// whole batch by one rule per lax primitive. Takes f, in_axes and out_axes; returns f mapped
+/// over the axis. Guarantees: no loop over the batch; a rule's outputs carry the bdims it returns.
+module Cotangent.Core.Passes.Vmap
+
+open Cotangent.Core
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Tracing
+module L = Cotangent.Core.LaxOps
+
+/// A batching rule: operands with their batch axes (None: unbatched; at least one is batched)
+/// to outputs with theirs.
+type BatchRule = Value list -> int option list -> Value list * int option list
+
+let private shapeOf (v: Value) = (Value.aval v).Shape
+let private rankOf (v: Value) = (shapeOf v).Length
+let private dimOf (v: Value) (axis: int) = (shapeOf v)[axis]
+let private avalsText (vals: Value list) = System.String.Join(", ", vals |> List.map (Value.aval >> Aval.str))
+
+/// The mapped axis size, read off the first batched operand.
+let private axisSize (vals: Value list) (dims: int option list) =
+    List.zip vals dims |> List.pick (fun (v, d) -> d |> Option.map (dimOf v))
+
+/// bump_dims: an axis of the unbatched operand, renumbered for the operand with a batch axis at `bdim`.
+let private past (bdim: int) (axis: int) = if axis >= bdim then axis + 1 else axis
+
+/// batching.moveaxis: a transpose taking axis `src` to `dst` (nothing bound when they agree).
+let moveaxis (src: int) (dst: int) (x: Value) =
+    if src = dst then x
+    else L.transpose ([ 0 .. rankOf x - 1 ] |> List.filter ((<>) src) |> List.insertAt dst src) x
+
+/// batching.broadcast: `x` repeated `size` times along a new axis `axis`.
+let broadcastAt (size: int) (axis: int) (x: Value) =
+    let shape = List.ofArray (shapeOf x)
+    L.broadcastInDim (List.insertAt axis size shape) ([ 0 .. shape.Length ] |> List.filter ((<>) axis)) x
+
+/// batching.matchaxis: `x` with its batch axis at `dst`; an unbatched `x` is broadcast there.
+let matchAxis (size: int) (dst: int) (bdim: int option) (x: Value) =
+    match bdim with
+    | Some src -> moveaxis src dst x
+    | None -> broadcastAt size dst x
+
+/// lax.expand_dims at the end: trailing size-1 axes up to rank `nd` (a broadcast_in_dim, as in JAX).
+let private expandTrailing (nd: int) (x: Value) =
+    let shape = List.ofArray (shapeOf x)
+    if shape.Length >= nd then x
+    else L.broadcastInDim (shape @ List.replicate (nd - shape.Length) 1) [ 0 .. shape.Length - 1 ] x
+
+let private allAt (bdim: int option) (outs: Value list) = outs, outs |> List.map (fun _ -> bdim)
+
+// ---------------------------------------------------------------------------------------------
+// Rule shapes (batching.py's defvectorized, defbroadcasting, defreducer) and the longer rules.
+
+/// A rule for a one-operand primitive: `f bdim x` gives the output and its batch axis.
+let private unary (f: int -> Value -> Value * int) : BatchRule =
+    fun vals dims ->
+        match vals, dims with
+        | [ x ], [ Some b ] -> let out, d = f b x in [ out ], [ Some d ]
+        | _ -> fail "vmap" $"a one-operand rule got operands {avalsText vals}"
+
+/// defvectorized: the primitive acts on each element, so it applies to the batch as is and the
+/// batch axis stays where it is.
+let private vectorized (prim: Prim) : BatchRule = unary (fun b x -> bind1 prim [ x ], b)
+
+/// Like defvectorized for a primitive acting along axes its params name: `make bdim` is the
+/// primitive with those axes renumbered past the batch axis (cumsum, rev).
+let private shifted (make: int -> Prim) : BatchRule = unary (fun b x -> bind1 (make b) [ x ], b)
+
+/// defreducer: reduced axes shifted past the batch axis; the batch axis moves down by the
+/// number of reduced axes before it.
+let private reducer (make: int list -> Prim) (axes: int list) : BatchRule =
+    unary (fun b x ->
+        let axes = List.map (past b) axes
+        bind1 (make axes) [ x ], b - (axes |> List.filter (fun a -> a < b) |> List.length))
+
+/// broadcast_batcher: when the batched operands agree in shape and bdim and the rest are scalars,
+/// the primitive applies as is. Otherwise batch axes move to the front, unbatched operands get a
+/// leading size-1 axis (lax broadcasts size-1 axes), and batched scalars get trailing ones.
+let private broadcastBatcher (prim: Prim) : BatchRule =
+    fun vals dims ->
+        let pairs = List.zip vals dims
+        let shape, bdim = pairs |> List.pick (fun (v, d) -> d |> Option.map (fun b -> shapeOf v, b))
+        if pairs |> List.forall (fun (v, d) -> rankOf v = 0 || (d = Some bdim && shapeOf v = shape)) then
+            allAt (Some bdim) (bind prim vals)
+        else
+            let front = pairs |> List.map (fun (v, d) -> if rankOf v = 0 then v else matchAxis 1 0 d v)
+            let nd = front |> List.map rankOf |> List.max
+            let args = List.map2 (fun v (d: int option) -> if d.IsSome then expandTrailing nd v else v) front dims
+            allAt (Some 0) (bind prim args)
+
+/// _select_batch_rule: select_n without moving axes when the predicate and cases agree;
+/// otherwise batch axes to the front, and a scalar side broadcast to the other's shape (our
+/// type rule, like lax's, wants a scalar predicate or one of the cases' shape).
+let private selectBatch : BatchRule =
+    fun vals dims ->
+        let which, cases = vals.Head, vals.Tail
+        let whichDim, caseDims = dims.Head, dims.Tail
+        let size = axisSize vals dims
+        let case0 = cases.Head
+        match whichDim, caseDims with
+        | Some w, _ when caseDims |> List.forall ((=) whichDim) ->
+            // a predicate that was a scalar (now of rank 1) is broadcast along the cases' batch axis
+            let which = if shapeOf which = shapeOf case0 then which else L.broadcastInDim (List.ofArray (shapeOf case0)) [ w ] which
+            allAt whichDim [ L.selectN which cases ]
+        | None, Some c0 :: _ when rankOf which = 0 && caseDims |> List.forall Option.isSome ->
+            if caseDims |> List.forall ((=) (Some c0)) then allAt (Some c0) [ L.selectN which cases ]
+            elif cases |> List.forall (fun c -> shapeOf c = shapeOf case0) then
+                allAt (Some c0) [ L.selectN which (case0 :: List.map2 (fun c d -> moveaxis (Option.get d) c0 c) cases.Tail caseDims.Tail) ]
+            else
+                allAt (Some 0) [ L.selectN which (List.map2 (fun c d -> matchAxis size 0 d c) cases caseDims) ]
+        | _ ->
+            let which = if rankOf which > 0 then matchAxis size 0 whichDim which else which
+            let cases =
+                if cases |> List.forall (fun c -> rankOf c = 0) then cases
+                else List.map2 (fun c d -> matchAxis size 0 d c) cases caseDims
+            let caseShape = List.ofArray (shapeOf cases.Head)
+            let which =
+                if rankOf which > 0 && rankOf which < caseShape.Length then L.broadcastInDim caseShape [ 0 ] which else which
+            let cases =
+                if rankOf which > caseShape.Length then cases |> List.map (L.broadcastInDim (List.ofArray (shapeOf which)) [])
+                else cases
+            allAt (Some 0) [ L.selectN which cases ]
+
+/// _dot_general_batch_dim_nums: both batched, the batch axis becomes a new leading dot batch
+/// dimension; one side batched, it becomes a free dimension of that side, and the output's batch
+/// axis is where that free dimension lands (batch dims, then lhs free, then rhs free).
+let private dotGeneralBatch (d: DotDims) (pref: DType option) : BatchRule =
+    fun vals dims ->
+        let bump b = List.map (past b)
+        let freeBefore (rank: int) batch contract b =
+            [ 0 .. rank - 1 ] |> List.filter (fun i -> i < b && not (List.contains i batch || List.contains i contract)) |> List.length
+        let lhs, rhs = vals[0], vals[1]
+        let nums, outDim =
+            match dims with
+            | [ Some lb; Some rb ] ->
+                { LhsContract = bump lb d.LhsContract; RhsContract = bump rb d.RhsContract
+                  LhsBatch = lb :: bump lb d.LhsBatch; RhsBatch = rb :: bump rb d.RhsBatch }, 0
+            | [ Some lb; None ] ->
+                { d with LhsContract = bump lb d.LhsContract; LhsBatch = bump lb d.LhsBatch },
+                d.LhsBatch.Length + freeBefore (rankOf lhs) d.LhsBatch d.LhsContract lb
+            | [ None; Some rb ] ->
+                { d with RhsContract = bump rb d.RhsContract; RhsBatch = bump rb d.RhsBatch },
+                rankOf lhs - d.LhsContract.Length + freeBefore (rankOf rhs) d.RhsBatch d.RhsContract rb
+            | _ -> fail "vmap" $"dot_general's rule got operands {avalsText vals}"
+        [ L.dotGeneral nums pref lhs rhs ], [ Some outDim ]
+
+/// A zero start index for the batch axis, of the other indices' integer dtype.
+let private zeroIndex (indices: Value list) =
+    let dtype = match indices with i :: _ -> (Value.aval i).DType | [] -> I32
+    Concrete(NdArray.scalar dtype false 0.0)
+
+/// Per-example start indices need gather (JAX batches dynamic slicing through gather/scatter).
+let private batchedIndices (prim: Prim) (vals: Value list) (dims: int option list) : 'a =
+    let along (d: int option) = match d with Some b -> $" (batched along axis {b})" | None -> ""
+    let shown = System.String.Join(", ", List.map2 (fun v d -> Aval.str (Value.aval v) + along d) vals dims)
+    fail "vmap" $"{Lax.name prim} with batched (per-example) start indices is not supported yet: it needs gather/scatter, which Cotangent does not have; operands: {shown}. Map only the operand, or slice with static indices"
+
+/// dynamic_slice with unbatched indices: the batch axis is sliced whole (start 0, size `size`),
+/// in place, so nothing is transposed.
+let private dynamicSliceBatch (sizes: int list) : BatchRule =
+    fun vals dims ->
+        match vals, dims with
+        | x :: indices, Some b :: indexDims when List.forall Option.isNone indexDims ->
+            [ L.dynamicSlice (List.insertAt b (dimOf x b) sizes) x (List.insertAt b (zeroIndex indices) indices) ], [ Some b ]
+        | _ -> batchedIndices (DynamicSlice sizes) vals dims
+
+/// dynamic_update_slice with unbatched indices: operand and update get their batch axis at the
+/// same place (the operand's, when it is batched), which is updated whole.
+let private dynamicUpdateSliceBatch : BatchRule =
+    fun vals dims ->
+        match vals, dims with
+        | x :: update :: indices, xd :: ud :: indexDims when List.forall Option.isNone indexDims ->
+            let size = axisSize vals dims
+            let b = Option.orElse ud xd |> Option.defaultValue 0
+            [ L.dynamicUpdateSlice (matchAxis size b xd x) (matchAxis size b ud update) (List.insertAt b (zeroIndex indices) indices) ], [ Some b ]
+        | _ -> batchedIndices DynamicUpdateSlice vals dims
+
+/// _concatenate_batch_rule: every operand batched along axis 0 (unbatched ones broadcast).
+let private concatenateBatch (dim: int) : BatchRule =
+    fun vals dims ->
+        let size = axisSize vals dims
+        [ L.concatenate (dim + 1) (List.map2 (fun v d -> matchAxis size 0 d v) vals dims) ], [ Some 0 ]
+
+/// _pad_batch_rule: no padding along the batch axis. A batched padding value is JAX's way: pad
+/// with 0, then select the per-example value where a padded mask of `true`s says "padding".
+let private padBatch (config: (int * int * int) list) : BatchRule =
+    fun vals dims ->
+        match vals, dims with
+        | [ x; value ], [ Some b; None ] -> [ L.pad (List.insertAt b (0, 0, 0) config) x value ], [ Some b ]
+        | [ x; value ], [ xd; Some 0 ] ->
+            let b, x = match xd with Some b -> b, x | None -> 0, broadcastAt (dimOf value 0) 0 x
+            let config = List.insertAt b (0, 0, 0) config
+            let xa = Value.aval x
+            let padded = L.pad config x (Concrete(NdArray.scalar xa.DType xa.Weak 0.0))
+            let trues = L.broadcastInDim (List.ofArray xa.Shape) [] (Concrete(NdArray.scalar Bool false 1.0))
+            let mask = L.pad config trues (Concrete(NdArray.scalar Bool false 0.0))
+            let fill = L.broadcastInDim (List.ofArray (shapeOf padded)) [ b ] value
+            [ L.select mask padded fill ], [ Some b ]
+        | _ -> fail "vmap" $"pad's rule got operands {avalsText vals}"
+
+// ---------------------------------------------------------------------------------------------
+// The trace.
+
+/// A value under vmap: the batched value and its batch axis (None: the same for every example).
+type BatchTracer(trace: Trace, value: Value, bdim: int option) =
+    inherit Tracer(trace)
+    member _.Value = value
+    member _.BDim = bdim
+
+    override _.Aval =
+        let a = Value.aval value
+        match bdim with
+        | Some b -> { a with Shape = Array.removeAt b a.Shape }
+        | None -> a
+
+    override this.FullLower() =
+        match bdim with
+        | None -> fullLower value
+        | Some _ -> Traced this
+
+/// The batching trace: a primitive with a batched operand goes to its rule; one without is bound
+/// on the plain values, as it is the same for every example.
+type BatchTrace(level: int, axisSize: int, rules: Prim -> BatchRule) =
+    inherit Trace(level)
+    member _.AxisSize = axisSize
+    override this.Pure a = Traced(BatchTracer(this, Concrete a, None))
+    override this.Lift t = Traced(BatchTracer(this, Traced t, None))
+
+    member this.Unpack(v: Value) =
+        match v with
+        | Traced(:? BatchTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.Value, t.BDim
+        | other -> other, None
+
+    override this.Process prim args =
+        let vals, dims = args |> List.map this.Unpack |> List.unzip
+        let outs, outDims =
+            if dims |> List.forall Option.isNone then allAt None (bind prim vals) else rules prim vals dims
+        List.map2 (fun v d -> Traced(BatchTracer(this, v, d))) outs outDims
+
+/// `f` applied to batched values (batch axes `dims`, at least one Some): the outputs and their
+/// batch axes, where the rules left them.
+let rec batchAxes (f: Value list -> Value list) (vals: Value list) (dims: int option list) : Value list * int option list =
+    let size = axisSize vals dims
+    withNewTrace (fun level -> BatchTrace(level, size, rule)) (fun (trace: BatchTrace) ->
+        let ins = List.map2 (fun v (d: int option) -> if d.IsSome then Traced(BatchTracer(trace, v, d)) else v) vals dims
+        f ins |> List.map (fullRaise trace >> trace.Unpack) |> List.unzip)
+
+/// The batching rule of each primitive, in Prim order.
+and rule (prim: Prim) : BatchRule =
+    match prim with
+    | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
+    | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not -> vectorized prim
+    | Pow | Add | Sub | Mul | Div | Rem | Max | Min | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And | Or
+    | AddAny -> broadcastBatcher prim
+    | SelectN -> selectBatch
+    | ConvertElementType _ -> vectorized prim
+    | BroadcastInDim(shape, dims) ->
+        unary (fun b x -> L.broadcastInDim (dimOf x b :: shape) (0 :: List.map ((+) 1) dims) (moveaxis b 0 x), 0)
+    | Reshape sizes -> unary (fun b x -> L.reshape (dimOf x b :: sizes) (moveaxis b 0 x), 0)
+    | Squeeze dims -> unary (fun b x -> L.squeeze (List.map ((+) 1) dims) (moveaxis b 0 x), 0)
+    | ExpandDims dims -> unary (fun b x -> L.expandDims (List.map ((+) 1) dims) (moveaxis b 0 x), 0)
+    | Transpose perm -> unary (fun b x -> L.transpose (b :: List.map (past b) perm) x, 0)
+    | ReduceSum axes -> reducer ReduceSum axes
+    | ReduceMax axes -> reducer ReduceMax axes
+    | ReduceMin axes -> reducer ReduceMin axes
+    | ReduceProd axes -> reducer ReduceProd axes
+    | Argmax(axes, dtype) -> reducer (fun axes -> Argmax(axes, dtype)) axes
+    | Argmin(axes, dtype) -> reducer (fun axes -> Argmin(axes, dtype)) axes
+    | Cumsum(axis, reverse) -> shifted (fun b -> Cumsum(past b axis, reverse))
+    | DotGeneral(dims, pref) -> dotGeneralBatch dims pref
+    | Slice(starts, limits, strides) ->
+        unary (fun b x -> L.slice (List.insertAt b 0 starts) (List.insertAt b (dimOf x b) limits) (strides |> Option.map (List.insertAt b 1)) x, b)
+    | DynamicSlice sizes -> dynamicSliceBatch sizes
+    | DynamicUpdateSlice -> dynamicUpdateSliceBatch
+    | Concatenate dim -> concatenateBatch dim
+    | Pad config -> padBatch config
+    | Rev dims -> shifted (fun b -> Rev(List.map (past b) dims))
+    // no operands, so never batched: Process binds it without a rule
+    | Iota _ -> fun vals _ -> allAt None (bind prim vals)
+    | StopGradient -> vectorized prim
+    // a region is batched by inlining it under a batching trace (JAX keeps a pjit of the batched jaxpr)
+    | Pjit(_, closed) -> batchAxes (evalJaxpr closed.Jaxpr (closed.Consts |> List.map Concrete))
+
+// ---------------------------------------------------------------------------------------------
+// Entry point.
+
+/// An axis as numpy reads it: negative counts from the end of a rank-`rank` array.
+let private normalize (axis: int) (rank: int) = if axis < 0 then axis + rank else axis
+
+/// jax.vmap: `f` mapped over axis inAxes[i] of argument i (None: passed whole to every example);
+/// output j is stacked along outAxes[j] (None: an output that does not depend on the mapped axis).
+let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int option list) (args: Value list) : Value list =
+    let avals = args |> List.map Value.aval
+    if inAxes.Length <> args.Length then
+        fail "vmap" $"in_axes must have one entry (an axis or None) per positional argument of the function, but got len(in_axes)={inAxes.Length}, len(args)={args.Length} (arguments: {avalsText args})"
+    let dims =
+        List.mapi2 (fun i (axis: int option) (a: Aval) ->
+            axis |> Option.map (fun ax ->
+                let r = a.Shape.Length
+                if ax < -r || ax >= r then
+                    let need = if ax >= 0 then ax + 1 else -ax
+                    fail "vmap" $"argument {i} cannot be mapped along axis {ax}, which implies a rank of at least {need}, but argument {i} is {Aval.str a} (rank {r}, shape {Shape.pyTuple a.Shape})"
+                normalize ax r)) inAxes avals
+    let mapped = List.zip3 [ 0 .. args.Length - 1 ] avals dims |> List.choose (fun (i, a, d) -> d |> Option.map (fun b -> i, a, b))
+    match mapped with
+    | [] -> fail "vmap" $"in_axes must have at least one non-None value, got only None for the arguments {avalsText args}"
+    | (_, a0, b0) :: _ ->
+        let size = a0.Shape[b0]
+        if mapped |> List.exists (fun (_, a, b) -> a.Shape[b] <> size) then
+            let each = mapped |> List.map (fun (i, a, b) -> $"argument {i} of type {Aval.str a} has size {a.Shape[b]} along axis {b}")
+            fail "vmap" ("got inconsistent sizes for array axes to be mapped: " + System.String.Join("; ", each))
+        let outs, outDims = batchAxes f args dims
+        if outAxes.Length <> outs.Length then
+            fail "vmap" $"out_axes must have one entry (an axis or None) per output of the function, but got len(out_axes)={outAxes.Length}, len(outputs)={outs.Length}"
+        List.zip3 outs outDims outAxes
+        |> List.mapi (fun j (v, d, axis) ->
+            let r = rankOf v - (if d.IsSome then 1 else 0)
+            match axis, d with
+            | None, None -> v
+            | None, Some _ ->
+                fail "vmap" $"output {j} depends on a mapped argument (it is {Aval.str (Value.aval v)} batched along axis {d.Value}) but out_axes[{j}] is None, which is only for outputs that are the same for every example"
+            | Some k, _ when k < -(r + 1) || k > r ->
+                fail "vmap" $"out_axes[{j}] = {k} is out of range for output {j}, which gets rank {r + 1} with the mapped axis; expected {-(r + 1)} <= axis <= {r}"
+            | Some k, Some b -> moveaxis b (normalize k (r + 1)) v
+            | Some k, None -> broadcastAt size (normalize k (r + 1)) v)
