@@ -144,20 +144,29 @@ let less x y = binary L.lt x y
 let lessEqual x y = binary L.le x y
 let greater x y = binary L.gt x y
 let greaterEqual x y = binary L.ge x y
-let logicalAnd x y = binary L.bitwiseAnd x y
-let logicalOr x y = binary L.bitwiseOr x y
+/// jnp's logical ops compare non-bool operands with zero first.
+let private truth (x: Value) =
+    let a = Value.aval x
+    if a.DType = Bool then x else L.ne x (Concrete(NdArray.scalar a.DType a.Weak 0.0))
+
+let logicalAnd x y = binary L.bitwiseAnd (truth x) (truth y)
+let logicalOr x y = binary L.bitwiseOr (truth x) (truth y)
 let arctan2 x y =
     match promoteShapes (promoteDtypesInexact [ x; y ]) with
     | [ a; b ] -> L.atan2 a b
     | _ -> failwith "unreachable"
 
 let negative x = L.neg x
-let logicalNot x = L.bitwiseNot x
+let logicalNot x = L.bitwiseNot (truth x)
 let sign x = L.sign x
-let absolute x = L.abs x
-let floor x = inexactUnary L.floor x
-let ceil x = inexactUnary L.ceil x
-let round x = inexactUnary (L.round ToNearestEven) x
+/// Integers and bools are their own floor, ceil and round (jnp returns them unchanged).
+let private unlessIntegral (op: Value -> Value) (x: Value) = if DType.isFloat (Value.aval x).DType then op x else x
+
+/// abs of unsigned or bool values is the identity, as in jnp.
+let absolute x = match (Value.aval x).DType with U32 | Bool -> x | I32 | F32 | F64 -> L.abs x
+let floor x = unlessIntegral L.floor x
+let ceil x = unlessIntegral L.ceil x
+let round x = unlessIntegral (L.round ToNearestEven) x
 let isFinite x = inexactUnary L.isFinite x
 let exp x = inexactUnary L.exp x
 let log x = inexactUnary L.log x
