@@ -122,6 +122,12 @@ let private binary (op: Value -> Value -> Value) (x: Value) (y: Value) =
     | [ a; b ] -> op a b
     | _ -> failwith "unreachable: two operands in, two out"
 
+/// A binary op on operands promoted to a common float dtype and broadcast.
+let private inexactBinary (op: Value -> Value -> Value) (x: Value) (y: Value) =
+    match promoteShapes (promoteDtypesInexact [ x; y ]) with
+    | [ a; b ] -> op a b
+    | _ -> failwith "unreachable: two operands in, two out"
+
 let private inexactUnary (op: Value -> Value) (x: Value) = op (List.head (promoteDtypesInexact [ x ]))
 
 // ---------------------------------------------------------------------------------------------
@@ -131,10 +137,7 @@ let add x y = binary L.add x y
 let subtract x y = binary L.sub x y
 let multiply x y = binary L.mul x y
 /// true_divide: integers divide as floats.
-let divide x y =
-    match promoteShapes (promoteDtypesInexact [ x; y ]) with
-    | [ a; b ] -> L.div a b
-    | _ -> failwith "unreachable"
+let divide x y = inexactBinary L.div x y
 let remainder x y = binary L.rem x y
 let maximum x y = binary L.max x y
 let minimum x y = binary L.min x y
@@ -151,10 +154,7 @@ let private truth (x: Value) =
 
 let logicalAnd x y = binary L.bitwiseAnd (truth x) (truth y)
 let logicalOr x y = binary L.bitwiseOr (truth x) (truth y)
-let arctan2 x y =
-    match promoteShapes (promoteDtypesInexact [ x; y ]) with
-    | [ a; b ] -> L.atan2 a b
-    | _ -> failwith "unreachable"
+let arctan2 x y = inexactBinary L.atan2 x y
 
 let negative x = L.neg x
 let logicalNot x = L.bitwiseNot (truth x)
@@ -186,10 +186,7 @@ let stopGradient x = L.stopGradient x
 let power (x: Value) (y: Value) =
     match y with
     | Concrete a when a.Aval.Shape.Length = 0 && DType.isInteger a.Aval.DType -> L.integerPow (int (NdArray.item 0 a)) x
-    | _ ->
-        match promoteShapes (promoteDtypesInexact [ x; y ]) with
-        | [ a; b ] -> L.pow a b
-        | _ -> failwith "unreachable"
+    | _ -> inexactBinary L.pow x y
 
 /// Stages `f` as a nested jitted call (a pjit equation named `name`), as JAX's jit does.
 let pjitCall (name: string) (f: Value list -> Value list) (args: Value list) : Value list =

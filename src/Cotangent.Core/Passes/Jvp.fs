@@ -49,19 +49,6 @@ let strongConst (x: Value) (c: float) = Concrete(NdArray.scalar (Value.aval x).D
 
 type JvpRule = Value list -> Tangent list -> Value list * Tangent list
 
-/// standard_jvp: one rule per operand (None: that operand has no derivative), applied to the
-/// operands whose tangent is not zero, summed with add_tangents.
-let standard (prim: Prim) (rules: (Value -> Value list -> Value) option list) : JvpRule =
-    fun primals tangents ->
-        let out = bind1 prim primals
-        let contributions =
-            List.zip rules tangents
-            |> List.choose (fun (rule, t) ->
-                match rule, t with
-                | Some r, NonZero g -> Some(NonZero(r g primals))
-                | _ -> None)
-        [ out ], [ List.fold addTangents (zeroOf out) contributions ]
-
 /// standard_jvp2: rules also see the primal output `ans`.
 let standard2 (prim: Prim) (rules: (Value -> Value -> Value list -> Value) option list) : JvpRule =
     fun primals tangents ->
@@ -73,6 +60,11 @@ let standard2 (prim: Prim) (rules: (Value -> Value -> Value list -> Value) optio
                 | Some r, NonZero g -> Some(NonZero(r g out primals))
                 | _ -> None)
         [ out ], [ List.fold addTangents (zeroOf out) contributions ]
+
+/// standard_jvp: one rule per operand (None: that operand has no derivative), applied to the
+/// operands whose tangent is not zero, summed with add_tangents.
+let standard (prim: Prim) (rules: (Value -> Value list -> Value) option list) : JvpRule =
+    standard2 prim (rules |> List.map (Option.map (fun rule g _ primals -> rule g primals)))
 
 /// linear_jvp: the primitive applied to the tangents (zeros instantiated), unless all are zero.
 let linear (prim: Prim) : JvpRule =
