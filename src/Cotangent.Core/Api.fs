@@ -105,3 +105,73 @@ let grad (f: Value list -> Value) (argnums: int list) (args: Value list) : Value
 /// example; negative axes count from the end), its outputs stacked along outAxes.
 let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int option list) (args: Value list) : Value list =
     Vmap.vmap f inAxes outAxes args
+
+// ---------------------------------------------------------------------------------------------
+// Jacobians, built as JAX builds them: jacfwd is vmap of jvp over the standard basis of the
+// inputs (an eye made of iota / eq / convert_element_type), jacrev vmap of the pullback over
+// the basis of the outputs; hessian = jacfwd of jacrev.
+
+/// Splits `arr` along `axis` into one piece per leaf (sizes of the leaves) and reshapes each to
+/// arr.shape[:axis] + leaf.shape + arr.shape[axis+1:] (JAX's _unravel_array_into_pytree).
+let private unravel (leaves: Aval list) (axis: int) (arr: Value) : Value list =
+    let shape = (Value.aval arr).Shape
+    let axis = if axis < 0 then axis + shape.Length else axis
+    let sizes = leaves |> List.map Aval.size
+    let offsets = List.scan (+) 0 sizes
+    leaves |> List.mapi (fun i leaf ->
+        let piece =
+            if leaves.Length = 1 then arr
+            else
+                let starts = List.init shape.Length (fun d -> if d = axis then offsets[i] else 0)
+                let limits = List.init shape.Length (fun d -> if d = axis then offsets[i + 1] else shape[d])
+                LaxOps.slice starts limits None arr
+        let target = Array.concat [ shape[.. axis - 1]; leaf.Shape; shape[axis + 1 ..] ]
+        if (Value.aval piece).Shape = target then piece else LaxOps.reshape (List.ofArray target) piece)
+
+/// _std_basis: eye(n) over the flattened leaves, one piece per leaf of shape (n,) + leaf.shape.
+let private stdBasis (leaves: Value list) : Value list =
+    let avals = leaves |> List.map Value.aval
+    let n = avals |> List.sumBy Aval.size
+    let dtype, _ = Numpy.resultType avals
+    unravel avals 1 (NumpyArrays.eye dtype n n)
+
+let private checkArgnums (name: string) (argnums: int list) (args: Value list) =
+    for i in argnums do
+        if i < 0 || i >= args.Length then
+            fail name $"argnums {i} is out of range for a function of {args.Length} argument(s)"
+        let a = Value.aval args[i]
+        if not (DType.isFloat a.DType) then
+            fail name $"requires real-valued (float) inputs, but argument {i} is {Aval.str a}"
+
+/// f with only the arguments at `argnums` free (JAX's argnums_partial).
+let private partialAt (f: Value list -> Value list) (argnums: int list) (args: Value list) (dyn: Value list) =
+    f (args |> List.mapi (fun i a -> match List.tryFindIndex ((=) i) argnums with Some k -> dyn[k] | None -> a))
+
+/// jax.jacfwd: for each output i and each argnum j, d out_i / d arg_j of shape out_i.shape + arg_j.shape.
+let jacfwd (f: Value list -> Value list) (argnums: int list) (args: Value list) : Value list list =
+    checkArgnums "jacfwd" argnums args
+    let dyn = argnums |> List.map (fun i -> args[i])
+    let pushfwd (basis: Value list) =
+        let ys, ts = jvp (partialAt f argnums args) dyn basis
+        ys @ ts
+    let basis = stdBasis dyn
+    // outputs come as ys @ jacobians: out_axes (None, ..., -1, ...) as JAX's (None, -1)
+    let outs = Vmap.vmapOut pushfwd (basis |> List.map (fun _ -> Some 0)) (fun n -> List.replicate (n / 2) None @ List.replicate (n / 2) (Some -1)) basis
+    let jacs = outs |> List.skip (outs.Length / 2)
+    jacs |> List.map (unravel (dyn |> List.map Value.aval) -1)
+
+/// jax.jacrev: the same Jacobians, by vmap of the pullback over the outputs' standard basis.
+let jacrev (f: Value list -> Value list) (argnums: int list) (args: Value list) : Value list list =
+    checkArgnums "jacrev" argnums args
+    let dyn = argnums |> List.map (fun i -> args[i])
+    let ys, pullback = vjp (partialAt f argnums args) dyn
+    let basis = stdBasis ys
+    let perArg = vmap pullback (basis |> List.map (fun _ -> Some 0)) (dyn |> List.map (fun _ -> Some 0)) basis
+    // perArg[j] has shape (sum of output sizes,) + arg_j.shape: split rows per output
+    let rows = perArg |> List.map (unravel (ys |> List.map Value.aval) 0)
+    ys |> List.mapi (fun i _ -> rows |> List.map (fun r -> r[i]))
+
+/// jax.hessian = jacfwd(jacrev(f)): for a scalar f, d2f / d arg_j d arg_k.
+let hessian (f: Value list -> Value) (argnums: int list) (args: Value list) : Value list list =
+    let gradients (xs: Value list) = jacrev (fun a -> [ f a ]) argnums xs |> List.head
+    jacfwd gradients argnums args

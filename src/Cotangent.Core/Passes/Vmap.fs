@@ -289,9 +289,9 @@ and rule (prim: Prim) : BatchRule =
 /// An axis as numpy reads it: negative counts from the end of a rank-`rank` array.
 let private normalize (axis: int) (rank: int) = if axis < 0 then axis + rank else axis
 
-/// jax.vmap: `f` mapped over axis inAxes[i] of argument i (None: passed whole to every example);
-/// output j is stacked along outAxes[j] (None: an output that does not depend on the mapped axis).
-let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int option list) (args: Value list) : Value list =
+/// jax.vmap with out axes chosen once the number of outputs is known (`outAxesFor count`), as
+/// JAX's pytree-prefix out_axes allow (jacfwd's `(None, -1)`).
+let vmapOut (f: Value list -> Value list) (inAxes: int option list) (outAxesFor: int -> int option list) (args: Value list) : Value list =
     let avals = args |> List.map Value.aval
     if inAxes.Length <> args.Length then
         fail "vmap" $"in_axes must have one entry (an axis or None) per positional argument of the function, but got len(in_axes)={inAxes.Length}, len(args)={args.Length} (arguments: {avalsText args})"
@@ -312,6 +312,7 @@ let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int o
             let each = mapped |> List.map (fun (i, a, b) -> $"argument {i} of type {Aval.str a} has size {a.Shape[b]} along axis {b}")
             fail "vmap" ("got inconsistent sizes for array axes to be mapped: " + System.String.Join("; ", each))
         let outs, outDims = batchAxes f args dims
+        let outAxes = outAxesFor outs.Length
         if outAxes.Length <> outs.Length then
             fail "vmap" $"out_axes must have one entry (an axis or None) per output of the function, but got len(out_axes)={outAxes.Length}, len(outputs)={outs.Length}"
         List.zip3 outs outDims outAxes
@@ -325,3 +326,8 @@ let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int o
                 fail "vmap" $"out_axes[{j}] = {k} is out of range for output {j}, which gets rank {r + 1} with the mapped axis; expected {-(r + 1)} <= axis <= {r}"
             | Some k, Some b -> moveaxis b (normalize k (r + 1)) v
             | Some k, None -> broadcastAt size (normalize k (r + 1)) v)
+
+/// jax.vmap: `f` mapped over axis inAxes[i] of argument i (None: passed whole to every example);
+/// output j is stacked along outAxes[j] (None: an output that does not depend on the mapped axis).
+let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int option list) (args: Value list) : Value list =
+    vmapOut f inAxes (fun _ -> outAxes) args
