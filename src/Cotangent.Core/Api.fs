@@ -111,29 +111,28 @@ let vmap (f: Value list -> Value list) (inAxes: int option list) (outAxes: int o
 // inputs (an eye made of iota / eq / convert_element_type), jacrev vmap of the pullback over
 // the basis of the outputs; hessian = jacfwd of jacrev.
 
-/// Splits `arr` along `axis` into one piece per leaf (sizes of the leaves) and reshapes each to
-/// arr.shape[:axis] + leaf.shape + arr.shape[axis+1:] (JAX's _unravel_array_into_pytree).
-let private unravel (leaves: Aval list) (axis: int) (arr: Value) : Value list =
+/// JAX's _unravel_array_into_pytree: splits `arr` along `axis` into one piece per leaf (a slice
+/// each, as jnp.split makes them), reshapes each to arr.shape[:axis] + leaf.shape +
+/// arr.shape[axis+1:], and casts it to the dtype and weak type of `example` (or of its leaf).
+let private unravel (leaves: Aval list) (axis: int) (example: Aval option) (arr: Value) : Value list =
     let shape = (Value.aval arr).Shape
     let axis = if axis < 0 then axis + shape.Length else axis
-    let sizes = leaves |> List.map Aval.size
-    let offsets = List.scan (+) 0 sizes
+    let offsets = List.scan (+) 0 (leaves |> List.map Aval.size)
     leaves |> List.mapi (fun i leaf ->
-        let piece =
-            if leaves.Length = 1 then arr
-            else
-                let starts = List.init shape.Length (fun d -> if d = axis then offsets[i] else 0)
-                let limits = List.init shape.Length (fun d -> if d = axis then offsets[i + 1] else shape[d])
-                LaxOps.slice starts limits None arr
+        let starts = List.init shape.Length (fun d -> if d = axis then offsets[i] else 0)
+        let limits = List.init shape.Length (fun d -> if d = axis then offsets[i + 1] else shape[d])
+        let piece = LaxOps.slice starts limits None arr
         let target = Array.concat [ shape[.. axis - 1]; leaf.Shape; shape[axis + 1 ..] ]
-        if (Value.aval piece).Shape = target then piece else LaxOps.reshape (List.ofArray target) piece)
+        let reshaped = if (Value.aval piece).Shape = target then piece else LaxOps.reshape (List.ofArray target) piece
+        let cast = defaultArg example leaf
+        Numpy.convert (cast.DType, cast.Weak) reshaped)
 
 /// _std_basis: eye(n) over the flattened leaves, one piece per leaf of shape (n,) + leaf.shape.
 let private stdBasis (leaves: Value list) : Value list =
     let avals = leaves |> List.map Value.aval
     let n = avals |> List.sumBy Aval.size
     let dtype, _ = Numpy.resultType avals
-    unravel avals 1 (NumpyArrays.eye dtype n n)
+    unravel avals 1 None (NumpyArrays.eye dtype n n)
 
 let private checkArgnums (name: string) (argnums: int list) (args: Value list) =
     for i in argnums do
@@ -157,8 +156,8 @@ let jacfwd (f: Value list -> Value list) (argnums: int list) (args: Value list) 
     let basis = stdBasis dyn
     // outputs come as ys @ jacobians: out_axes (None, ..., -1, ...) as JAX's (None, -1)
     let outs = Vmap.vmapOut pushfwd (basis |> List.map (fun _ -> Some 0)) (fun n -> List.replicate (n / 2) None @ List.replicate (n / 2) (Some -1)) basis
-    let jacs = outs |> List.skip (outs.Length / 2)
-    jacs |> List.map (unravel (dyn |> List.map Value.aval) -1)
+    let ys, jacs = List.splitAt (outs.Length / 2) outs
+    List.map2 (fun y jac -> unravel (dyn |> List.map Value.aval) -1 (Some(Value.aval y)) jac) ys jacs
 
 /// jax.jacrev: the same Jacobians, by vmap of the pullback over the outputs' standard basis.
 let jacrev (f: Value list -> Value list) (argnums: int list) (args: Value list) : Value list list =
@@ -168,7 +167,7 @@ let jacrev (f: Value list -> Value list) (argnums: int list) (args: Value list) 
     let basis = stdBasis ys
     let perArg = vmap pullback (basis |> List.map (fun _ -> Some 0)) (dyn |> List.map (fun _ -> Some 0)) basis
     // perArg[j] has shape (sum of output sizes,) + arg_j.shape: split rows per output
-    let rows = perArg |> List.map (unravel (ys |> List.map Value.aval) 0)
+    let rows = List.map2 (fun (arg: Value) r -> unravel (ys |> List.map Value.aval) 0 (Some(Value.aval arg)) r) dyn perArg
     ys |> List.mapi (fun i _ -> rows |> List.map (fun r -> r[i]))
 
 /// jax.hessian = jacfwd(jacrev(f)): for a scalar f, d2f / d arg_j d arg_k.
