@@ -67,9 +67,38 @@ let concatenate (dim: int) (out: Aval) (xs: NdArray list) : ArrayData =
         column <- column + block
     result
 
-/// pad: output coordinate c along k reads source coordinate (c - low) / (interior + 1) when that
-/// divides evenly and lands inside the operand, else the padding value. Negative low/high crop.
-let pad (config: (int * int * int) list) (shape: int[]) (x: NdArray) (value: NdArray) : ArrayData =
+/// `n` copies of a scalar's element.
+let private filled (value: NdArray) (n: int) : ArrayData =
+    match value.Data with
+    | BoolData v -> BoolData(Array.create n v[0])
+    | I32Data v -> I32Data(Array.create n v[0])
+    | U32Data v -> U32Data(Array.create n v[0])
+    | F32Data v -> F32Data(Array.create n v[0])
+    | F64Data v -> F64Data(Array.create n v[0])
+
+/// pad without interior padding or cropping: the operand's rows are copied as blocks into a
+/// buffer filled with the padding value (the transpose of every slice takes this path).
+let private padBlocks (lows: int[]) (shape: int[]) (x: NdArray) (value: NdArray) : ArrayData =
+    let src = x.Aval.Shape
+    let out = filled value (Shape.size shape)
+    let rank = src.Length
+    if rank > 0 && Shape.size src > 0 then
+        let outStrides = Shape.strides shape
+        let rowLength = src[rank - 1]
+        let source, target = asArray x.Data, asArray out
+        for row in 0 .. Shape.size src / rowLength - 1 do
+            let mutable rest = row
+            let mutable offset = lows[rank - 1]
+            for k in rank - 2 .. -1 .. 0 do
+                offset <- offset + (rest % src[k] + lows[k]) * outStrides[k]
+                rest <- rest / src[k]
+            Array.Copy(source, row * rowLength, target, offset, rowLength)
+    out
+
+/// The general pad: output coordinate c along k reads source coordinate (c - low) / (interior + 1)
+/// when that divides evenly and lands inside the operand, else the padding value; negative
+/// low/high crop.
+let private padGather (config: (int * int * int) list) (shape: int[]) (x: NdArray) (value: NdArray) : ArrayData =
     let from = Shape.strides x.Aval.Shape
     let offsets =
         config
@@ -80,6 +109,11 @@ let pad (config: (int * int * int) list) (shape: int[]) (x: NdArray) (value: NdA
                 if t >= 0 && t % (interior + 1) = 0 && q < x.Aval.Shape[k] then q * from[k] else -1))
         |> Array.ofList
     gatherOr value.Data x.Data (sourceIndices shape offsets)
+
+let pad (config: (int * int * int) list) (shape: int[]) (x: NdArray) (value: NdArray) : ArrayData =
+    if x.Aval.Shape.Length > 0 && config |> List.forall (fun (lo, hi, interior) -> lo >= 0 && hi >= 0 && interior = 0) then
+        padBlocks (config |> List.map (fun (lo, _, _) -> lo) |> Array.ofList) shape x value
+    else padGather config shape x value
 
 /// rev: the listed dimensions walk backwards.
 let rev (dims: int list) (x: NdArray) : ArrayData =
