@@ -2,7 +2,7 @@
 // category: make_jaxpr here; Facade.Grad.cs (grad, value_and_grad), Facade.Ad.cs (jvp, vjp,
 // linearize, linear_transpose), Facade.Jacobians.cs (jacfwd, jacrev, hessian), Facade.Vmap.cs,
 // Facade.CheckGrads.cs. Members are forwarders into Transforms, which flattens pytrees and
-// calls the F# core's Api. Each transformation has exact-arity overloads for functions of 1-4
+// calls the F# core's Api (Vmap's tensor overloads call Api.vmap directly). Each transformation has exact-arity overloads for functions of 1-4
 // tensors, so that method groups bind (Jax.Grad(F)), and generic overloads for functions of
 // 1-4 pytrees (Tensor[], IReadOnlyList<Tensor>, value tuples, dictionaries with string keys,
 // nested); a transformed function has the arity of f.
