@@ -1,136 +1,83 @@
-// Jax: the transformations users call (make_jaxpr now; grad, vmap, jit as they land), each a
-// one-line forwarder into the F# core's Api. Functions of 1–4 tensors are supported directly.
-using Cotangent.Core;
-using Value = Cotangent.Core.Tracing.Value;
-
+// Jax: JAX's transformations over C# functions of tensors and of pytrees of tensors, split by
+// category: make_jaxpr here; Facade.Grad.cs (grad, value_and_grad), Facade.Ad.cs (jvp, vjp,
+// linearize, linear_transpose), Facade.Jacobians.cs (jacfwd, jacrev, hessian), Facade.Vmap.cs,
+// Facade.CheckGrads.cs. Members are forwarders into Transforms, which flattens pytrees and
+// calls the F# core's Api (Vmap's tensor overloads call Api.vmap directly). Each transformation has exact-arity overloads for functions of 1-4
+// tensors, so that method groups bind (Jax.Grad(F)), and generic overloads for functions of
+// 1-4 pytrees (Tensor[], IReadOnlyList<Tensor>, value tuples, dictionaries with string keys,
+// nested); a transformed function has the arity of f.
 namespace Cotangent;
 
-/// <summary>JAX's composable function transformations over C# functions of tensors.</summary>
+/// <summary>JAX's composable function transformations over C# functions of tensors and of
+/// pytrees of tensors (nested value tuples, arrays, lists and dictionaries with string keys;
+/// see <see cref="Tree"/>).</summary>
 public static partial class Jax
 {
-    private static ClosedJaxpr Trace(Func<Tensor[], Tensor[]> f, params Tensor[] args) =>
-        new(Api.makeJaxpr(
-            Interop.Func<Microsoft.FSharp.Collections.FSharpList<Value>, Microsoft.FSharp.Collections.FSharpList<Value>>(vs => Interop.Values(f(vs.Select(Tensor.Of).ToArray()))),
-            Interop.Values(args)));
-
     /// <summary>Traces <paramref name="f"/> at its arguments' shapes and dtypes and returns its
     /// jaxpr, like <c>jax.make_jaxpr</c>.</summary>
     /// <param name="f">A function of one tensor.</param>
     /// <returns>A function from example arguments (only their shapes, dtypes and weak types matter) to the jaxpr.</returns>
     /// <exception cref="ArgumentException">A primitive rejects its operands while tracing (the message names it, the shapes and the call site).</exception>
     public static Func<Tensor, ClosedJaxpr> MakeJaxpr(Func<Tensor, Tensor> f) =>
-        x => Trace(a => [f(a[0])], x);
+        x => Transforms.MakeJaxpr(Fn.Of(f), [x]);
 
     /// <inheritdoc cref="MakeJaxpr(Func{Tensor, Tensor})"/>
     /// <param name="f">A function of two tensors.</param>
     public static Func<Tensor, Tensor, ClosedJaxpr> MakeJaxpr(Func<Tensor, Tensor, Tensor> f) =>
-        (x, y) => Trace(a => [f(a[0], a[1])], x, y);
+        (x, y) => Transforms.MakeJaxpr(Fn.Of(f), [x, y]);
 
     /// <inheritdoc cref="MakeJaxpr(Func{Tensor, Tensor})"/>
     /// <param name="f">A function of three tensors.</param>
     public static Func<Tensor, Tensor, Tensor, ClosedJaxpr> MakeJaxpr(Func<Tensor, Tensor, Tensor, Tensor> f) =>
-        (x, y, z) => Trace(a => [f(a[0], a[1], a[2])], x, y, z);
+        (x, y, z) => Transforms.MakeJaxpr(Fn.Of(f), [x, y, z]);
 
     /// <inheritdoc cref="MakeJaxpr(Func{Tensor, Tensor})"/>
     /// <param name="f">A function of four tensors.</param>
     public static Func<Tensor, Tensor, Tensor, Tensor, ClosedJaxpr> MakeJaxpr(Func<Tensor, Tensor, Tensor, Tensor, Tensor> f) =>
-        (x, y, z, w) => Trace(a => [f(a[0], a[1], a[2], a[3])], x, y, z, w);
+        (x, y, z, w) => Transforms.MakeJaxpr(Fn.Of(f), [x, y, z, w]);
 
     /// <summary>Traces a function of several tensors with several results, like <c>jax.make_jaxpr</c>.</summary>
     /// <param name="f">A function from an array of tensors to an array of tensors.</param>
     /// <returns>A function from example arguments to the jaxpr.</returns>
     /// <exception cref="ArgumentException">A primitive rejects its operands while tracing.</exception>
     public static Func<Tensor[], ClosedJaxpr> MakeJaxpr(Func<Tensor[], Tensor[]> f) =>
-        args => Trace(f, args);
+        args => Transforms.MakeJaxpr(Fn.Of(f), [args]);
 
-    private static Value[] Vals(params Tensor[] xs) => xs.Select(x => x.Value).ToArray();
+    /// <summary>Traces a function of a pytree, like <c>jax.make_jaxpr</c>: the jaxpr's inputs
+    /// and outputs are the leaves, flattened as JAX flattens them (dictionaries by sorted key).</summary>
+    /// <typeparam name="T">The argument's pytree type, e.g. <c>IReadOnlyList&lt;Tensor&gt;</c>.</typeparam>
+    /// <typeparam name="TOut">The result's pytree type.</typeparam>
+    /// <param name="f">A function of one pytree.</param>
+    /// <returns>A function from an example argument to the jaxpr.</returns>
+    /// <exception cref="ArgumentException">An argument or the result is not a pytree, or a
+    /// primitive rejects its operands while tracing.</exception>
+    public static Func<T, ClosedJaxpr> MakeJaxpr<T, TOut>(Func<T, TOut> f) =>
+        x => Transforms.MakeJaxpr(Fn.Of(f), [x]);
 
-    private static Tensor[] Grads(Func<Tensor[], Tensor> f, int[] argnums, Tensor[] args) =>
-        Api.grad(
-            Interop.Func<Microsoft.FSharp.Collections.FSharpList<Value>, Value>(vs => f(vs.Select(Tensor.Of).ToArray()).Value),
-            Interop.List(argnums), Interop.Values(args)).Select(Tensor.Of).ToArray();
+    /// <inheritdoc cref="MakeJaxpr{T, TOut}(Func{T, TOut})"/>
+    /// <typeparam name="T1">The first argument's pytree type.</typeparam>
+    /// <typeparam name="T2">The second argument's pytree type.</typeparam>
+    /// <typeparam name="TOut">The result's pytree type.</typeparam>
+    /// <param name="f">A function of two pytrees.</param>
+    public static Func<T1, T2, ClosedJaxpr> MakeJaxpr<T1, T2, TOut>(Func<T1, T2, TOut> f) =>
+        (x, y) => Transforms.MakeJaxpr(Fn.Of(f), [x, y]);
 
-    private static (Tensor, Tensor[]) ValueAndGrads(Func<Tensor[], Tensor> f, int[] argnums, Tensor[] args)
-    {
-        var result = Api.valueAndGrad(
-            Interop.Func<Microsoft.FSharp.Collections.FSharpList<Value>, Value>(vs => f(vs.Select(Tensor.Of).ToArray()).Value),
-            Interop.List(argnums), Interop.Values(args));
-        return (Tensor.Of(result.Item1), result.Item2.Select(Tensor.Of).ToArray());
-    }
+    /// <inheritdoc cref="MakeJaxpr{T, TOut}(Func{T, TOut})"/>
+    /// <typeparam name="T1">The first argument's pytree type.</typeparam>
+    /// <typeparam name="T2">The second argument's pytree type.</typeparam>
+    /// <typeparam name="T3">The third argument's pytree type.</typeparam>
+    /// <typeparam name="TOut">The result's pytree type.</typeparam>
+    /// <param name="f">A function of three pytrees.</param>
+    public static Func<T1, T2, T3, ClosedJaxpr> MakeJaxpr<T1, T2, T3, TOut>(Func<T1, T2, T3, TOut> f) =>
+        (x, y, z) => Transforms.MakeJaxpr(Fn.Of(f), [x, y, z]);
 
-    /// <summary>The gradient of a scalar function, like <c>jax.grad</c>: reverse mode
-    /// (linearize, then transpose).</summary>
-    /// <param name="f">A function of one tensor with a scalar float result.</param>
-    /// <returns>A function computing ∇f at its argument (same shape and dtype as the argument).</returns>
-    /// <exception cref="ArgumentException">f's output is not a float scalar, or the argument is not float.</exception>
-    public static Func<Tensor, Tensor> Grad(Func<Tensor, Tensor> f) =>
-        x => Grads(a => f(a[0]), [0], [x])[0];
-
-    /// <summary>The gradient of a scalar function of two tensors with respect to argument
-    /// <paramref name="argnum"/> (0 by default, as in <c>jax.grad</c>).</summary>
-    /// <param name="f">A function of two tensors with a scalar float result.</param>
-    /// <param name="argnum">Which argument to differentiate with respect to.</param>
-    /// <returns>A function of the same arguments returning ∂f/∂x_argnum.</returns>
-    /// <exception cref="ArgumentException">argnum is out of range, or f's output is not a float scalar.</exception>
-    public static Func<Tensor, Tensor, Tensor> Grad(Func<Tensor, Tensor, Tensor> f, int argnum = 0) =>
-        (x, y) => Grads(a => f(a[0], a[1]), [argnum], [x, y])[0];
-
-    /// <summary>The gradient of a scalar function of three tensors with respect to argument <paramref name="argnum"/>.</summary>
-    /// <param name="f">A function of three tensors with a scalar float result.</param>
-    /// <param name="argnum">Which argument to differentiate with respect to.</param>
-    /// <returns>A function of the same arguments returning ∂f/∂x_argnum.</returns>
-    /// <exception cref="ArgumentException">argnum is out of range, or f's output is not a float scalar.</exception>
-    public static Func<Tensor, Tensor, Tensor, Tensor> Grad(Func<Tensor, Tensor, Tensor, Tensor> f, int argnum = 0) =>
-        (x, y, z) => Grads(a => f(a[0], a[1], a[2]), [argnum], [x, y, z])[0];
-
-    /// <summary>The gradients of a scalar function of two tensors with respect to several arguments.</summary>
-    /// <param name="f">A function of two tensors with a scalar float result.</param>
-    /// <param name="argnums">The arguments to differentiate with respect to.</param>
-    /// <returns>A function returning one gradient per entry of <paramref name="argnums"/>.</returns>
-    /// <exception cref="ArgumentException">An argnum is out of range, or f's output is not a float scalar.</exception>
-    public static Func<Tensor, Tensor, Tensor[]> Grad(Func<Tensor, Tensor, Tensor> f, int[] argnums) =>
-        (x, y) => Grads(a => f(a[0], a[1]), argnums, [x, y]);
-
-    /// <summary>The value and gradient of a scalar function, like <c>jax.value_and_grad</c>.</summary>
-    /// <param name="f">A function of one tensor with a scalar float result.</param>
-    /// <returns>A function returning (f(x), ∇f(x)).</returns>
-    /// <exception cref="ArgumentException">f's output is not a float scalar, or the argument is not float.</exception>
-    public static Func<Tensor, (Tensor Value, Tensor Grad)> ValueAndGrad(Func<Tensor, Tensor> f) =>
-        x => { var (v, g) = ValueAndGrads(a => f(a[0]), [0], [x]); return (v, g[0]); };
-
-    /// <summary>The value and gradient of a scalar function of two tensors with respect to argument <paramref name="argnum"/>.</summary>
-    /// <param name="f">A function of two tensors with a scalar float result.</param>
-    /// <param name="argnum">Which argument to differentiate with respect to.</param>
-    /// <returns>A function returning (f(x, y), ∂f/∂x_argnum).</returns>
-    /// <exception cref="ArgumentException">argnum is out of range, or f's output is not a float scalar.</exception>
-    public static Func<Tensor, Tensor, (Tensor Value, Tensor Grad)> ValueAndGrad(Func<Tensor, Tensor, Tensor> f, int argnum = 0) =>
-        (x, y) => { var (v, g) = ValueAndGrads(a => f(a[0], a[1]), [argnum], [x, y]); return (v, g[0]); };
-
-    /// <summary>Forward mode, like <c>jax.jvp</c>: f at the primals and its directional derivative along the tangents.</summary>
-    /// <param name="f">A function of one tensor.</param>
-    /// <param name="primal">The point.</param>
-    /// <param name="tangent">The direction (same shape and dtype as <paramref name="primal"/>).</param>
-    /// <returns>(f(primal), ∂f(primal)·tangent).</returns>
-    /// <exception cref="ArgumentException">The tangent's shape or dtype differs from the primal's.</exception>
-    public static (Tensor Primal, Tensor Tangent) Jvp(Func<Tensor, Tensor> f, Tensor primal, Tensor tangent)
-    {
-        var r = Api.jvp(
-            Interop.Func<Microsoft.FSharp.Collections.FSharpList<Value>, Microsoft.FSharp.Collections.FSharpList<Value>>(vs => Interop.Values([f(Tensor.Of(vs.Head))])),
-            Interop.Values([primal]), Interop.Values([tangent]));
-        return (Tensor.Of(r.Item1.Head), Tensor.Of(r.Item2.Head));
-    }
-
-    /// <summary>Reverse mode, like <c>jax.vjp</c>: f at the primal and its pullback.</summary>
-    /// <param name="f">A function of one tensor.</param>
-    /// <param name="primal">The point.</param>
-    /// <returns>(f(primal), a function from an output cotangent to the input cotangent).</returns>
-    /// <exception cref="ArgumentException">A primitive rejects its operands while tracing.</exception>
-    public static (Tensor Primal, Func<Tensor, Tensor> Pullback) Vjp(Func<Tensor, Tensor> f, Tensor primal)
-    {
-        var r = Api.vjp(
-            Interop.Func<Microsoft.FSharp.Collections.FSharpList<Value>, Microsoft.FSharp.Collections.FSharpList<Value>>(vs => Interop.Values([f(Tensor.Of(vs.Head))])),
-            Interop.Values([primal]));
-        var pullback = r.Item2;
-        return (Tensor.Of(r.Item1.Head), ct => Tensor.Of(pullback.Invoke(Interop.Values([ct])).Head));
-    }
+    /// <inheritdoc cref="MakeJaxpr{T, TOut}(Func{T, TOut})"/>
+    /// <typeparam name="T1">The first argument's pytree type.</typeparam>
+    /// <typeparam name="T2">The second argument's pytree type.</typeparam>
+    /// <typeparam name="T3">The third argument's pytree type.</typeparam>
+    /// <typeparam name="T4">The fourth argument's pytree type.</typeparam>
+    /// <typeparam name="TOut">The result's pytree type.</typeparam>
+    /// <param name="f">A function of four pytrees.</param>
+    public static Func<T1, T2, T3, T4, ClosedJaxpr> MakeJaxpr<T1, T2, T3, T4, TOut>(Func<T1, T2, T3, T4, TOut> f) =>
+        (x, y, z, w) => Transforms.MakeJaxpr(Fn.Of(f), [x, y, z, w]);
 }
