@@ -1,12 +1,15 @@
 /// Random well-typed programs as data: a small SSA DAG of float64 jnp/lax operations over 1-3
-/// inputs, with its type and range checker, an interpreter onto `Value list -> Value list`, a
-/// printer, and an FsCheck generator with a shrinker. Nothing here knows about autodiff, so any
-/// pass (AD, vmap, a compiler) can be tested on the same programs.
-/// Guarantees: every generated or shrunk program passes `Program.check` — shapes agree, every
+/// inputs, with its type and range checker, an interpreter onto `Value list -> Value list`
+/// (`Program.toFunction`), a printer (`Program.toString`), and an FsCheck generator with a
+/// shrinker. Nothing here knows about autodiff, so any pass (AD, vmap, a compiler) can be tested
+/// on the same programs.
+/// Guarantees: every generated or shrunk program passes `Program.check`: shapes agree; every
 /// value has rank <= 3, dims <= 8, 1 to 64 elements, and lies in [-64, 64] for inputs in their
-/// ranges; exp sees arguments <= 2, log and sqrt arguments >= 0.25, div divisors of magnitude
-/// >= 0.5, reduce_prod groups of at most 4 elements (interval analysis). max/min are the only
-/// kinks; `Program.choices` names the branch each takes, so a test can stay where none flips.
+/// ranges (interval analysis); exp and expm1 see arguments <= 2, tan |x| <= 1.2, log, sqrt and
+/// rsqrt x >= 0.25, log1p x >= -0.5, pow a base >= 0.25 and |exponent| <= 3, atan2 x >= 0.25;
+/// div, rem and integer_pow -2 see |x| >= 0.5; reduce_prod groups have at most 4 elements. The
+/// only kinks are max, min, where, abs and rem; `Program.choices` names the branch each takes,
+/// so a test can stay where none flips.
 module Cotangent.Core.Tests.ProgramGen
 
 open System
@@ -23,14 +26,15 @@ module A = Cotangent.Core.NumpyArrays
 // ---------------------------------------------------------------------------------------------
 // Programs.
 
+/// Square, Cube and InverseSquare are integer_pow 2, 3 and -2.
 [<RequireQualifiedAccess>]
-type UnaryOp = Sin | Cos | Tanh | Logistic | Neg | Exp | Log | Sqrt | Square | Cube
+type UnaryOp = Sin | Cos | Tan | Tanh | Logistic | Neg | Abs | Exp | Expm1 | Log | Log1p | Sqrt | Rsqrt | Square | Cube | InverseSquare
 
 [<RequireQualifiedAccess>]
-type BinaryOp = Add | Sub | Mul | Div | Max | Min
+type BinaryOp = Add | Sub | Mul | Div | Rem | Max | Min | Pow | Atan2
 
 [<RequireQualifiedAccess>]
-type Reducer = Sum | Max | Prod
+type Reducer = Sum | Mean | Max | Min | Prod
 
 /// A value of the program (inputs first, then one per node, numbered from 0) or a literal.
 type Operand =
@@ -57,6 +61,12 @@ type Node =
     | Concatenate of axis: int * xs: int list
     /// the padding value is a literal or a rank-0 value
     | Pad of config: (int * int * int) list * value: Operand * x: int
+    /// jnp.where(p > q, x, y), all four broadcast; p or q and x or y are Refs
+    | Where of p: Operand * q: Operand * x: Operand * y: Operand
+    /// lax.dynamic_slice with literal start indices, clamped into x as lax clamps them
+    | DynamicSlice of starts: int list * sizes: int list * x: int
+    /// lax.dynamic_update_slice with literal start indices, clamped likewise
+    | UpdateSlice of starts: int list * x: int * update: int
     | DotGeneral of dims: Lax.DotDims * x: int * y: int
     /// numpy.matmul, batch dimensions broadcast
     | Matmul of x: int * y: int
@@ -72,6 +82,9 @@ let private refsOf (node: Node) : int list =
     match node with
     | Node.Binary(_, x, y) -> operand x @ operand y
     | Node.Pad(_, v, x) -> x :: operand v
+    | Node.Where(p, q, x, y) -> List.collect operand [ p; q; x; y ]
+    | Node.UpdateSlice(_, x, u) -> [ x; u ]
+    | Node.DynamicSlice(_, _, x) -> [ x ]
     | Node.Concatenate(_, xs) -> xs
     | Node.DotGeneral(_, x, y) | Node.Matmul(x, y) -> [ x; y ]
     | Node.Unary(_, x) | Node.Reduce(_, _, _, x) | Node.Cumsum(_, _, x) | Node.Reshape(_, x) | Node.Transpose(_, x)
@@ -95,6 +108,9 @@ let private mapRefs (f: int -> int) (node: Node) : Node =
     | Node.Index(i, x) -> Node.Index(i, f x)
     | Node.Concatenate(axis, xs) -> Node.Concatenate(axis, List.map f xs)
     | Node.Pad(config, v, x) -> Node.Pad(config, operand v, f x)
+    | Node.Where(p, q, x, y) -> Node.Where(operand p, operand q, operand x, operand y)
+    | Node.UpdateSlice(starts, x, u) -> Node.UpdateSlice(starts, f x, f u)
+    | Node.DynamicSlice(starts, sizes, x) -> Node.DynamicSlice(starts, sizes, f x)
     | Node.DotGeneral(dims, x, y) -> Node.DotGeneral(dims, f x, f y)
     | Node.Matmul(x, y) -> Node.Matmul(f x, f y)
 
@@ -148,14 +164,25 @@ let inferNode (specs: IReadOnlyList<Spec>) (node: Node) : Spec =
             let f g = bounds (g x.Lo) (g x.Hi) x.Shape
             match op with
             | UnaryOp.Sin | UnaryOp.Cos -> bounds -1.0 1.0 x.Shape
+            | UnaryOp.Tan -> if max (abs x.Lo) (abs x.Hi) > 1.2 then invalid "tan of an argument that may exceed 1.2 in magnitude" else f tan
             | UnaryOp.Tanh -> f tanh
             | UnaryOp.Logistic -> f (fun v -> 1.0 / (1.0 + exp -v))
             | UnaryOp.Neg -> bounds -x.Hi -x.Lo x.Shape
-            | UnaryOp.Exp -> if x.Hi > 2.0 then invalid "exp of an argument that may exceed 2" else f exp
-            | UnaryOp.Log -> if x.Lo < 0.25 then invalid "log of an argument that may be below 0.25" else f log
-            | UnaryOp.Sqrt -> if x.Lo < 0.25 then invalid "sqrt of an argument that may be below 0.25" else f sqrt
+            | UnaryOp.Abs -> bounds (if x.Lo > 0.0 then x.Lo elif x.Hi < 0.0 then -x.Hi else 0.0) (max (abs x.Lo) (abs x.Hi)) x.Shape
+            | UnaryOp.Exp | UnaryOp.Expm1 when x.Hi > 2.0 -> invalid "exp of an argument that may exceed 2"
+            | UnaryOp.Exp -> f exp
+            | UnaryOp.Expm1 -> f (fun v -> exp v - 1.0)
+            | UnaryOp.Log | UnaryOp.Sqrt | UnaryOp.Rsqrt when x.Lo < 0.25 -> invalid "log, sqrt or rsqrt of an argument that may be below 0.25"
+            | UnaryOp.Log -> f log
+            | UnaryOp.Sqrt -> f sqrt
+            | UnaryOp.Rsqrt -> bounds (1.0 / sqrt x.Hi) (1.0 / sqrt x.Lo) x.Shape
+            | UnaryOp.Log1p -> if x.Lo < -0.5 then invalid "log1p of an argument that may be below -0.5" else f (fun v -> log (1.0 + v))
             | UnaryOp.Square -> let lo, hi = mulI (x.Lo, x.Hi) (x.Lo, x.Hi) in bounds (max lo 0.0) hi x.Shape
             | UnaryOp.Cube -> f (fun v -> v * v * v)
+            | UnaryOp.InverseSquare ->
+                if x.Lo < 0.5 && x.Hi > -0.5 then invalid "integer_pow -2 of an argument that may come within 0.5 of 0"
+                let near, far = min (abs x.Lo) (abs x.Hi), max (abs x.Lo) (abs x.Hi)
+                bounds (1.0 / (far * far)) (1.0 / (near * near)) x.Shape
         | Node.Binary(op, x, y) ->
             if (match x, y with Const _, Const _ -> true | _ -> false) then invalid "a binary op of two literals"
             let a, b = operand x, operand y
@@ -167,8 +194,21 @@ let inferNode (specs: IReadOnlyList<Spec>) (node: Node) : Spec =
             | BinaryOp.Div ->
                 if b.Lo < 0.5 && b.Hi > -0.5 then invalid "a divisor that may come within 0.5 of 0"
                 let lo, hi = mulI (a.Lo, a.Hi) (1.0 / b.Hi, 1.0 / b.Lo) in bounds lo hi shape
+            | BinaryOp.Rem ->
+                // x - y trunc(x / y): the sign of x, smaller in magnitude than both
+                if b.Lo < 0.5 && b.Hi > -0.5 then invalid "a divisor that may come within 0.5 of 0"
+                let m = min (max (abs a.Lo) (abs a.Hi)) (max (abs b.Lo) (abs b.Hi))
+                bounds (if a.Lo >= 0.0 then 0.0 else -m) (if a.Hi <= 0.0 then 0.0 else m) shape
             | BinaryOp.Max -> bounds (max a.Lo b.Lo) (max a.Hi b.Hi) shape
             | BinaryOp.Min -> bounds (min a.Lo b.Lo) (min a.Hi b.Hi) shape
+            | BinaryOp.Pow ->
+                // monotone in each argument for a positive base: the extremes are at the corners
+                if a.Lo < 0.25 || max (abs b.Lo) (abs b.Hi) > 3.0 then invalid "pow needs a base >= 0.25 and an exponent within 3 of 0"
+                let corners = [ for u in [ a.Lo; a.Hi ] do for v in [ b.Lo; b.Hi ] -> Math.Pow(u, v) ]
+                bounds (List.min corners) (List.max corners) shape
+            | BinaryOp.Atan2 ->
+                // atan2(y, x) is smooth away from x <= 0
+                if b.Lo < 0.25 then invalid "atan2 needs x >= 0.25" else bounds (-Math.PI / 2.0) (Math.PI / 2.0) shape
         | Node.Reduce(reducer, axes, keep, x) ->
             let x = get x
             if not (distinctIn x.Shape.Length axes && List.sort axes = axes) then invalid "reduction axes must be sorted, distinct and in range"
@@ -177,7 +217,7 @@ let inferNode (specs: IReadOnlyList<Spec>) (node: Node) : Spec =
                 x.Shape |> Array.mapi (fun i d -> if List.contains i axes then (if keep then Some 1 else None) else Some d) |> Array.choose id
             match reducer with
             | Reducer.Sum -> bounds (float n * x.Lo) (float n * x.Hi) shape
-            | Reducer.Max -> same x shape
+            | Reducer.Mean | Reducer.Max | Reducer.Min -> same x shape
             | Reducer.Prod ->
                 if n > 4 then invalid "reduce_prod over more than 4 elements"
                 let lo, hi = List.fold (fun acc _ -> mulI acc (x.Lo, x.Hi)) (1.0, 1.0) [ 1..n ]
@@ -241,6 +281,23 @@ let inferNode (specs: IReadOnlyList<Spec>) (node: Node) : Spec =
             if v.Shape.Length <> 0 || config.Length <> x.Shape.Length then invalid "pad needs a scalar value and one config per dimension"
             let shape = config |> List.mapi (fun i (lo, hi, interior) -> if interior < 0 then invalid "negative interior padding" else lo + hi + x.Shape[i] + max 0 (x.Shape[i] - 1) * interior)
             bounds (min x.Lo v.Lo) (max x.Hi v.Hi) (Array.ofList shape)
+        | Node.Where(p, q, x, y) ->
+            // two literal cases would make a weak float32 result, as in jnp
+            let literal o = match o with Const _ -> true | Ref _ -> false
+            if (literal p && literal q) || (literal x && literal y) then invalid "where needs a value among p, q and among x, y"
+            let specs = List.map operand [ p; q; x; y ]
+            let a, b = specs[2], specs[3]
+            bounds (min a.Lo b.Lo) (max a.Hi b.Hi) (specs |> List.map (fun s -> s.Shape) |> List.reduce broadcast2)
+        | Node.DynamicSlice(starts, sizes, x) ->
+            let x = get x
+            if starts.Length <> x.Shape.Length || sizes.Length <> x.Shape.Length || List.exists2 (fun e d -> e < 1 || e > d) sizes (List.ofArray x.Shape) then
+                invalid "dynamic_slice sizes must fit the operand"
+            same x (Array.ofList sizes)
+        | Node.UpdateSlice(starts, x, u) ->
+            let x, u = get x, get u
+            if u.Shape.Length <> x.Shape.Length || starts.Length <> x.Shape.Length || Array.exists2 (fun e d -> e > d) u.Shape x.Shape then
+                invalid "dynamic_update_slice of an update that does not fit"
+            bounds (min x.Lo u.Lo) (max x.Hi u.Hi) x.Shape
         | Node.DotGeneral(d, x, y) ->
             let a, b = get x, get y
             let ok (s: Spec) (contract: int list) (batch: int list) = distinctIn s.Shape.Length (contract @ batch)
@@ -262,22 +319,11 @@ let inferNode (specs: IReadOnlyList<Spec>) (node: Node) : Spec =
     if max (abs out.Lo) (abs out.Hi) > maxMagnitude then invalid $"result bounds [{out.Lo}, {out.Hi}] exceed {maxMagnitude}"
     out
 
-/// The spec of every value of `p` (inputs first), or the first reason it is not a valid program.
-let check (p: Program) : Result<Spec list, string> =
-    try
-        let specs = List<Spec>(p.Inputs)
-        if p.Inputs.IsEmpty || p.Outputs.IsEmpty then invalid "a program needs an input and an output"
-        for node in p.Nodes do specs.Add(inferNode specs node)
-        if p.Outputs |> List.exists (fun o -> o < 0 || o >= specs.Count) then invalid "an output names no value"
-        Ok(List.ofSeq specs)
-    with InvalidProgram msg -> Error msg
-
-let isValid (p: Program) = match check p with Ok _ -> true | Error _ -> false
-
 // ---------------------------------------------------------------------------------------------
 // Interpretation through jnp (Numpy, NumpyArrays) and lax (LaxOps).
 
 let private literal (c: float) = Concrete(NdArray.scalar F64 true c)
+let private index (i: int) = Concrete(NdArray.scalar I32 false (float i))
 
 let private apply (env: List<Value>) (node: Node) : Value =
     let operand o = match o with Ref r -> env[r] | Const c -> literal c
@@ -287,14 +333,20 @@ let private apply (env: List<Value>) (node: Node) : Value =
             match op with
             | UnaryOp.Sin -> N.sin
             | UnaryOp.Cos -> N.cos
+            | UnaryOp.Tan -> N.tan
             | UnaryOp.Tanh -> N.tanh
             | UnaryOp.Logistic -> N.sigmoid
             | UnaryOp.Neg -> N.negative
+            | UnaryOp.Abs -> N.absolute
             | UnaryOp.Exp -> N.exp
+            | UnaryOp.Expm1 -> N.expm1
             | UnaryOp.Log -> N.log
+            | UnaryOp.Log1p -> N.log1p
             | UnaryOp.Sqrt -> N.sqrt
+            | UnaryOp.Rsqrt -> N.rsqrt
             | UnaryOp.Square -> N.square
             | UnaryOp.Cube -> fun v -> N.power v (Concrete(NdArray.scalar I32 true 3.0))
+            | UnaryOp.InverseSquare -> fun v -> N.power v (Concrete(NdArray.scalar I32 true -2.0))
         f env[x]
     | Node.Binary(op, x, y) ->
         let f =
@@ -303,11 +355,14 @@ let private apply (env: List<Value>) (node: Node) : Value =
             | BinaryOp.Sub -> N.subtract
             | BinaryOp.Mul -> N.multiply
             | BinaryOp.Div -> N.divide
+            | BinaryOp.Rem -> N.remainder
             | BinaryOp.Max -> N.maximum
             | BinaryOp.Min -> N.minimum
+            | BinaryOp.Pow -> N.power
+            | BinaryOp.Atan2 -> N.arctan2
         f (operand x) (operand y)
     | Node.Reduce(reducer, axes, keep, x) ->
-        let f = match reducer with Reducer.Sum -> A.sum | Reducer.Max -> A.max | Reducer.Prod -> A.prod
+        let f = match reducer with Reducer.Sum -> A.sum | Reducer.Mean -> A.mean | Reducer.Max -> A.max | Reducer.Min -> A.min | Reducer.Prod -> A.prod
         f (Some axes) keep env[x]
     | Node.Cumsum(axis, reverse, x) -> if reverse then L.cumsum axis true env[x] else A.cumsum axis env[x]
     | Node.Reshape(shape, x) -> A.reshape shape env[x]
@@ -323,53 +378,11 @@ let private apply (env: List<Value>) (node: Node) : Value =
     | Node.Pad(config, value, x) ->
         let v = match value with Ref r -> env[r] | Const c -> Concrete(NdArray.scalar F64 false c)
         L.pad config env[x] v
+    | Node.Where(p, q, x, y) -> N.where (N.greater (operand p) (operand q)) (operand x) (operand y)
+    | Node.UpdateSlice(starts, x, u) -> L.dynamicUpdateSlice env[x] env[u] (List.map index starts)
+    | Node.DynamicSlice(starts, sizes, x) -> L.dynamicSlice sizes env[x] (List.map index starts)
     | Node.DotGeneral(dims, x, y) -> L.dotGeneral dims None env[x] env[y]
     | Node.Matmul(x, y) -> A.matmul env[x] env[y]
-
-/// Every value of `p` (inputs, then one per node) at `inputs`, under the current traces.
-let evalAll (p: Program) (inputs: Value list) : Value list =
-    let env = List<Value>(inputs)
-    for node in p.Nodes do env.Add(apply env node)
-    List.ofSeq env
-
-/// The program as a function of its inputs; works eagerly and under every transformation.
-let toFunction (p: Program) : Value list -> Value list =
-    fun inputs ->
-        let env = evalAll p inputs
-        p.Outputs |> List.map (fun o -> env[o])
-
-/// The branch every max and min takes at concrete `values` (all of them, as evalAll gives):
-/// per element which operand wins (0 or 1; 2 on an exact tie) and per reduced group the flat
-/// position of its first maximum. Where this is the same at every point of a segment, the
-/// program is smooth along it.
-let choices (p: Program) (values: NdArray list) : int list =
-    let n = p.Inputs.Length
-    let flat (v: Operand) = match v with Ref r -> values[r].Aval.Shape, NdArray.toFloats values[r] | Const c -> [||], [| c |]
-    /// The flat position in an array of `shape` that numpy broadcasting reads for output position `k` of `out`.
-    let source (shape: int[]) (out: int[]) (k: int) =
-        let strides, outStrides = Shape.strides shape, Shape.strides out
-        let offset = out.Length - shape.Length
-        Array.fold2 (fun acc (i: int) (d: int) -> if d = 1 then acc else acc + ((k / outStrides[i + offset]) % out[i + offset]) * strides[i]) 0 [| 0 .. shape.Length - 1 |] shape
-    p.Nodes |> List.indexed |> List.collect (fun (k, node) ->
-        match node with
-        | Node.Binary((BinaryOp.Max | BinaryOp.Min) as op, x, y) ->
-            let out = values[n + k].Aval.Shape
-            let (sa, a), (sb, b) = flat x, flat y
-            List.init (Shape.size out) (fun j ->
-                let u, v = a[source sa out j], b[source sb out j]
-                if u = v then 2 elif (u > v) = (op = BinaryOp.Max) then 0 else 1)
-        | Node.Reduce(Reducer.Max, axes, _, x) ->
-            let shape = values[x].Aval.Shape
-            let xs = NdArray.toFloats values[x]
-            let strides = Shape.strides shape
-            let best = Dictionary<int, int>()
-            for j in 0 .. xs.Length - 1 do
-                let group = [| 0 .. shape.Length - 1 |] |> Array.fold (fun acc i -> if List.contains i axes then acc else acc * shape[i] + (j / strides[i]) % shape[i]) 0
-                match best.TryGetValue group with
-                | true, b when xs[b] >= xs[j] -> ()
-                | _ -> best[group] <- j
-            best |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> kv.Value) |> List.ofSeq
-        | _ -> [])
 
 // ---------------------------------------------------------------------------------------------
 // Printing.
@@ -387,6 +400,9 @@ let private nodeText (node: Node) =
     let operand o = match o with Ref r -> nameOf r | Const c -> num c
     let lower (o: obj) = (string o).ToLowerInvariant()
     match node with
+    | Node.Unary(UnaryOp.Square, x) -> $"integer_pow[y=2] {nameOf x}"
+    | Node.Unary(UnaryOp.Cube, x) -> $"integer_pow[y=3] {nameOf x}"
+    | Node.Unary(UnaryOp.InverseSquare, x) -> $"integer_pow[y=-2] {nameOf x}"
     | Node.Unary(op, x) -> $"{lower op} {nameOf x}"
     | Node.Binary(op, x, y) -> $"{lower op} {operand x} {operand y}"
     | Node.Reduce(r, axes, keep, x) -> $"{lower r}[axes={tuple axes}, keepdims={keep}] {nameOf x}"
@@ -407,16 +423,147 @@ let private nodeText (node: Node) =
         let l (xs: int list) = "[" + String.Join(", ", xs) + "]"
         $"dot_general[contract=({l d.LhsContract}, {l d.RhsContract}), batch=({l d.LhsBatch}, {l d.RhsBatch})] {nameOf x} {nameOf y}"
     | Node.Matmul(x, y) -> $"matmul {nameOf x} {nameOf y}"
+    | Node.Where(a, b, x, y) -> $"where ({operand a} > {operand b}) {operand x} {operand y}"
+    | Node.UpdateSlice(starts, x, u) -> $"dynamic_update_slice[starts={tuple starts}] {nameOf x} {nameOf u}"
+    | Node.DynamicSlice(starts, sizes, x) -> $"dynamic_slice[starts={tuple starts}, sizes={tuple sizes}] {nameOf x}"
 
-/// The program one equation a line, with the inferred shapes (and the inputs' ranges).
-let toString (p: Program) =
-    let specs = match check p with Ok s -> Some s | Error _ -> None
-    let shapeOf (i: int) = match specs with Some s -> specText s[i] | None -> "?"
-    let n = p.Inputs.Length
-    let ins = p.Inputs |> List.mapi (fun i s -> $"{nameOf i}:{specText s} in [{num s.Lo}, {num s.Hi}]")
-    let lines = p.Nodes |> List.mapi (fun k node -> $"    {nameOf (n + k)}:{shapeOf (n + k)} = {nodeText node}")
-    let outs = String.Join(", ", p.Outputs |> List.map nameOf)
-    String.Join("\n", [ "{ lambda " + String.Join(" ", ins) + ". let" ] @ lines @ [ $"  in ({outs},) }}" ])
+// ---------------------------------------------------------------------------------------------
+// Programs as values: checked, run, printed and shrunk.
+
+[<RequireQualifiedAccess>]
+module Program =
+    /// The spec of every value of `p` (inputs first), or the first reason it is not a valid program.
+    let check (p: Program) : Result<Spec list, string> =
+        try
+            let specs = List<Spec>(p.Inputs)
+            if p.Inputs.IsEmpty || p.Outputs.IsEmpty then invalid "a program needs an input and an output"
+            for node in p.Nodes do specs.Add(inferNode specs node)
+            if p.Outputs |> List.exists (fun o -> o < 0 || o >= specs.Count) then invalid "an output names no value"
+            Ok(List.ofSeq specs)
+        with InvalidProgram msg -> Error msg
+
+    let isValid (p: Program) = match check p with Ok _ -> true | Error _ -> false
+
+    /// Every value of `p` (inputs, then one per node) at `inputs`, under the current traces.
+    let evalAll (p: Program) (inputs: Value list) : Value list =
+        let env = List<Value>(inputs)
+        for node in p.Nodes do env.Add(apply env node)
+        List.ofSeq env
+
+    /// The program as a function of its inputs; works eagerly and under every transformation.
+    let toFunction (p: Program) : Value list -> Value list =
+        fun inputs ->
+            let env = evalAll p inputs
+            p.Outputs |> List.map (fun o -> env[o])
+
+    /// The branch every kink takes at concrete `values` (all of them, as evalAll gives): per
+    /// element which side of max, min, where and abs wins (0 or 1; 2 on an exact tie) and the
+    /// quotient rem truncates to; per reduced group the flat position of its first extremum.
+    /// Where this is the same at every point of a segment, the program is smooth along it.
+    let choices (p: Program) (values: NdArray list) : int list =
+        let n = p.Inputs.Length
+        let flat (v: Operand) = match v with Ref r -> values[r].Aval.Shape, NdArray.toFloats values[r] | Const c -> [||], [| c |]
+        /// The flat position in an array of `shape` that numpy broadcasting reads for output position `k` of `out`.
+        let source (shape: int[]) (out: int[]) (k: int) =
+            let strides, outStrides = Shape.strides shape, Shape.strides out
+            let offset = out.Length - shape.Length
+            Array.fold2 (fun acc (i: int) (d: int) -> if d = 1 then acc else acc + ((k / outStrides[i + offset]) % out[i + offset]) * strides[i]) 0 [| 0 .. shape.Length - 1 |] shape
+        /// `branch` of each pair of broadcast elements of x and y.
+        let pairs (k: int) (x: Operand) (y: Operand) (branch: float -> float -> int) =
+            let out = values[n + k].Aval.Shape
+            let (sa, a), (sb, b) = flat x, flat y
+            List.init (Shape.size out) (fun j -> branch a[source sa out j] b[source sb out j])
+        /// Per output element: 0 where x > y, 1 where x < y, 2 on a tie.
+        let compare (k: int) (x: Operand) (y: Operand) = pairs k x y (fun u v -> if u = v then 2 elif u > v then 0 else 1)
+        let extremes (better: float -> float -> bool) (axes: int list) (x: int) =
+            let shape = values[x].Aval.Shape
+            let xs = NdArray.toFloats values[x]
+            let strides = Shape.strides shape
+            let best = Dictionary<int, int>()
+            for j in 0 .. xs.Length - 1 do
+                let group = [| 0 .. shape.Length - 1 |] |> Array.fold (fun acc i -> if List.contains i axes then acc else acc * shape[i] + (j / strides[i]) % shape[i]) 0
+                match best.TryGetValue group with
+                | true, b when not (better xs[j] xs[b]) -> ()
+                | _ -> best[group] <- j
+            best |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> kv.Value) |> List.ofSeq
+        p.Nodes |> List.indexed |> List.collect (fun (k, node) ->
+            match node with
+            | Node.Binary((BinaryOp.Max | BinaryOp.Min), x, y) -> compare k x y
+            | Node.Binary(BinaryOp.Rem, x, y) -> pairs k x y (fun u v -> int (Math.Truncate(u / v)))
+            | Node.Unary(UnaryOp.Abs, x) -> compare k (Ref x) (Const 0.0)
+            | Node.Where(a, b, _, _) -> compare k a b
+            | Node.Reduce(Reducer.Max, axes, _, x) -> extremes (>) axes x
+            | Node.Reduce(Reducer.Min, axes, _, x) -> extremes (<) axes x
+            | _ -> [])
+
+    /// The program one equation a line, with the inferred shapes (and the inputs' ranges).
+    let toString (p: Program) =
+        let specs = match check p with Ok s -> Some s | Error _ -> None
+        let shapeOf (i: int) = match specs with Some s -> specText s[i] | None -> "?"
+        let n = p.Inputs.Length
+        let ins = p.Inputs |> List.mapi (fun i s -> $"{nameOf i}:{specText s} in [{num s.Lo}, {num s.Hi}]")
+        let lines = p.Nodes |> List.mapi (fun k node -> $"    {nameOf (n + k)}:{shapeOf (n + k)} = {nodeText node}")
+        let outs = String.Join(", ", p.Outputs |> List.map nameOf)
+        String.Join("\n", [ "{ lambda " + String.Join(" ", ins) + ". let" ] @ lines @ [ $"  in ({outs},) }}" ])
+
+    /// Removes the nodes no output depends on and renumbers the rest; inputs stay.
+    let prune (p: Program) : Program =
+        let n = p.Inputs.Length
+        let nodes = Array.ofList p.Nodes
+        let live = HashSet<int>(p.Outputs)
+        for k in nodes.Length - 1 .. -1 .. 0 do
+            if live.Contains(n + k) then for r in refsOf nodes[k] do live.Add r |> ignore
+        let kept = [ 0 .. nodes.Length - 1 ] |> List.filter (fun k -> live.Contains(n + k))
+        let index = Dictionary<int, int>()
+        for i in 0 .. n - 1 do index[i] <- i
+        kept |> List.iteri (fun j k -> index[n + k] <- n + j)
+        { p with Nodes = kept |> List.map (fun k -> mapRefs (fun r -> index[r]) nodes[k]); Outputs = p.Outputs |> List.map (fun o -> index[o]) }
+
+    /// `p` with value `k` read as `j` everywhere after it (then pruned).
+    let private bypass (k: int) (j: int) (p: Program) =
+        let n = p.Inputs.Length
+        let f r = if r = k then j else r
+        prune { p with Nodes = p.Nodes |> List.mapi (fun i node -> if n + i > k then mapRefs f node else node); Outputs = List.map f p.Outputs }
+
+    /// `p` with its values renumbered by `f` and inputs replaced.
+    let private renumber (f: int -> int) (inputs: Spec list) (p: Program) =
+        { Inputs = inputs; Nodes = List.map (mapRefs f) p.Nodes; Outputs = List.map f p.Outputs }
+
+    /// Smaller valid programs, smallest steps first: fewer outputs; a node bypassed (its uses
+    /// read an earlier value of its shape) or cut off (replaced by a new input); an unused input
+    /// dropped; an input dimension made 1, one smaller, or removed.
+    let shrink (p: Program) : seq<Program> =
+        let n = p.Inputs.Length
+        let specs = match check p with Ok s -> Array.ofList s | Error _ -> [||]
+        let used = HashSet<int>(p.Outputs @ List.collect refsOf p.Nodes)
+        seq {
+            if p.Outputs.Length > 1 then
+                for o in p.Outputs -> prune { p with Outputs = [ o ] }
+            if specs.Length > 0 then
+                for k in specs.Length - 1 .. -1 .. n do
+                    let node = p.Nodes[k - n]
+                    let args = refsOf node |> List.filter (fun r -> specs[r].Shape = specs[k].Shape)
+                    let others = [ 0 .. k - 1 ] |> List.filter (fun r -> specs[r].Shape = specs[k].Shape && not (List.contains r args))
+                    for j in List.distinct args @ others -> bypass k j p
+                    if n < 3 then
+                        // value k becomes a new last input: inputs keep their numbers, nodes move up by one
+                        let input = { specs[k] with Lo = (if specs[k].Lo >= 0.25 then 0.5 else -1.0); Hi = (if specs[k].Lo >= 0.25 then 1.5 else 1.0) }
+                        let cut = renumber (fun r -> if r = k then n elif r >= n then r + 1 else r) (p.Inputs @ [ input ]) p
+                        yield prune cut
+            for i in 0 .. n - 1 do
+                if n > 1 && not (used.Contains i) then
+                    yield renumber (fun r -> if r > i then r - 1 else r) (List.removeAt i p.Inputs) p
+            for i in 0 .. n - 1 do
+                let s = p.Inputs[i]
+                let resized (shape: int[]) = { p with Inputs = List.updateAt i { s with Shape = shape } p.Inputs }
+                if s.Shape.Length > 0 then yield resized [||]
+                for d in 0 .. s.Shape.Length - 1 do
+                    if s.Shape[d] > 1 then
+                        yield resized (Array.updateAt d 1 s.Shape)
+                        if s.Shape[d] > 2 then yield resized (Array.updateAt d (s.Shape[d] - 1) s.Shape)
+                    if s.Shape[d] = 1 then yield resized (Array.removeAt d s.Shape)
+        }
+        |> Seq.filter isValid
 
 // ---------------------------------------------------------------------------------------------
 // Generation: each template proposes nodes (guards first) over the values so far; proposals
@@ -455,27 +602,46 @@ let private withValue (ok: Spec -> bool) (body: Values -> int -> Spec -> Gen<Nod
         | Some x -> return! body specs x specs[x]
     }
 
+/// Guards making value x positive (>= 0.25): 1 + x^2, or exp of a squashed x; with n the next
+/// value's number, returns the guard nodes and the guarded value.
+let private positive (x: int) (n: int) : Gen<Node list * int> =
+    gen {
+        let! squash = Gen.elements [ UnaryOp.Tanh; UnaryOp.Sin ]
+        let! viaSquare = Gen.elements [ true; false ]
+        if viaSquare then return [ Node.Unary(UnaryOp.Square, x); Node.Binary(BinaryOp.Add, Ref n, Const 1.0) ], n + 1
+        else return [ Node.Unary(squash, x); Node.Unary(UnaryOp.Exp, n) ], n + 1
+    }
+
+/// Guards keeping x away from 0 (>= 1): 2 + sin x; like `positive`.
+let private awayFromZero (x: int) (n: int) = [ Node.Unary(UnaryOp.Sin, x); Node.Binary(BinaryOp.Add, Ref n, Const 2.0) ], n + 1
+
 let private unaryT : Template =
     fun specs -> gen {
         let n = specs.Length
-        let! op = Gen.elements [ UnaryOp.Sin; UnaryOp.Cos; UnaryOp.Tanh; UnaryOp.Logistic; UnaryOp.Neg; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Sqrt; UnaryOp.Square; UnaryOp.Cube ]
+        let! op =
+            Gen.elements [ UnaryOp.Sin; UnaryOp.Cos; UnaryOp.Tan; UnaryOp.Tanh; UnaryOp.Logistic; UnaryOp.Neg; UnaryOp.Abs; UnaryOp.Exp; UnaryOp.Expm1; UnaryOp.Log
+                           UnaryOp.Log1p; UnaryOp.Sqrt; UnaryOp.Rsqrt; UnaryOp.Square; UnaryOp.Cube; UnaryOp.InverseSquare ]
         let! x = pick specs anyValue |> Gen.map Option.get
         let s = specs[x]
         let! squash = Gen.elements [ UnaryOp.Tanh; UnaryOp.Sin ]
         match op with
-        | UnaryOp.Exp when s.Hi > 2.0 -> return [ Node.Unary(squash, x); Node.Unary(op, n) ]
-        | UnaryOp.Log | UnaryOp.Sqrt when s.Lo < 0.25 ->
-            // 1 + x^2, or exp of a squashed x
-            let! viaSquare = Gen.elements [ true; false ]
-            if viaSquare then return [ Node.Unary(UnaryOp.Square, x); Node.Binary(BinaryOp.Add, Ref n, Const 1.0); Node.Unary(op, n + 1) ]
-            else return [ Node.Unary(squash, x); Node.Unary(UnaryOp.Exp, n); Node.Unary(op, n + 1) ]
+        | UnaryOp.Exp | UnaryOp.Expm1 when s.Hi > 2.0 -> return [ Node.Unary(squash, x); Node.Unary(op, n) ]
+        | UnaryOp.Tan when max (abs s.Lo) (abs s.Hi) > 1.2 -> return [ Node.Unary(squash, x); Node.Unary(op, n) ]
+        | UnaryOp.Log | UnaryOp.Sqrt | UnaryOp.Rsqrt | UnaryOp.Log1p when s.Lo < 0.25 ->
+            let! guard, y = positive x n
+            return guard @ [ Node.Unary(op, y) ]
+        | UnaryOp.InverseSquare when s.Lo < 0.5 && s.Hi > -0.5 ->
+            let guard, y = awayFromZero x n
+            return guard @ [ Node.Unary(op, y) ]
         | _ -> return [ Node.Unary(op, x) ]
     }
 
 let private binaryT : Template =
     fun specs -> gen {
         let n = specs.Length
-        let! op = Gen.frequency [ 3, Gen.constant BinaryOp.Add; 2, Gen.constant BinaryOp.Sub; 3, Gen.constant BinaryOp.Mul; 2, Gen.constant BinaryOp.Div; 1, Gen.constant BinaryOp.Max; 1, Gen.constant BinaryOp.Min ]
+        let! op =
+            Gen.frequency [ 3, Gen.constant BinaryOp.Add; 2, Gen.constant BinaryOp.Sub; 3, Gen.constant BinaryOp.Mul; 2, Gen.constant BinaryOp.Div; 1, Gen.constant BinaryOp.Rem
+                            1, Gen.constant BinaryOp.Max; 1, Gen.constant BinaryOp.Min; 1, Gen.constant BinaryOp.Pow; 1, Gen.constant BinaryOp.Atan2 ]
         let! x = pick specs anyValue |> Gen.map Option.get
         let fits (s: Spec) = try broadcast2 specs[x].Shape s.Shape |> ignore; true with InvalidProgram _ -> false
         let! y = pick specs fits
@@ -484,16 +650,41 @@ let private binaryT : Template =
         let! swap = Gen.elements [ true; false ]
         let other = match y with Some y when not useLiteral -> Ref y | _ -> Const c
         let a, b = if swap then other, Ref x else Ref x, other
-        match op, b with
-        | BinaryOp.Div, Ref r when specs[r].Lo < 0.5 && specs[r].Hi > -0.5 ->
-            // 2 + sin(b) lies in [1, 3]
-            return [ Node.Unary(UnaryOp.Sin, r); Node.Binary(BinaryOp.Add, Ref n, Const 2.0); Node.Binary(op, a, Ref(n + 1)) ]
+        let lo (o: Operand) = match o with Ref r -> specs[r].Lo | Const c -> c
+        let hi (o: Operand) = match o with Ref r -> specs[r].Hi | Const c -> c
+        match op, a, b with
+        | (BinaryOp.Div | BinaryOp.Rem), _, Ref r when lo b < 0.5 && hi b > -0.5 ->
+            let guard, d = awayFromZero r n
+            return guard @ [ Node.Binary(op, a, Ref d) ]
+        | BinaryOp.Pow, Ref r, _ when lo a < 0.25 ->
+            // a positive base; an exponent too large in magnitude fails the check
+            let! guard, base' = positive r n
+            return guard @ [ Node.Binary(op, Ref base', b) ]
+        | BinaryOp.Atan2, _, Ref r when lo b < 0.25 ->
+            let! guard, x' = positive r n
+            return guard @ [ Node.Binary(op, a, Ref x') ]
         | _ -> return [ Node.Binary(op, a, b) ]
+    }
+
+/// where(p > q, x, y) over four broadcast-compatible operands, some literals.
+let private whereT : Template =
+    fun specs -> gen {
+        let! p = pick specs anyValue |> Gen.map Option.get
+        let fits (shapes: int[] list) (s: Spec) = try List.fold broadcast2 s.Shape shapes |> ignore; true with InvalidProgram _ -> false
+        let operand (shapes: int[] list) = gen {
+            let! r = pick specs (fits shapes)
+            let! c = Gen.elements literals
+            let! useLiteral = Gen.frequency [ 1, Gen.constant true; 2, Gen.constant false ]
+            return match r with Some r when not useLiteral -> Ref r, specs[r].Shape :: shapes | _ -> Const c, shapes }
+        let! q, shapes = operand [ specs[p].Shape ]
+        let! x, shapes = operand shapes
+        let! y, _ = operand shapes
+        return [ Node.Where(Ref p, q, x, y) ]
     }
 
 let private reduceT : Template =
     withValue anyValue (fun _ x s -> gen {
-        let! reducer = Gen.frequency [ 3, Gen.constant Reducer.Sum; 2, Gen.constant Reducer.Max; 1, Gen.constant Reducer.Prod ]
+        let! reducer = Gen.frequency [ 3, Gen.constant Reducer.Sum; 1, Gen.constant Reducer.Mean; 2, Gen.constant Reducer.Max; 1, Gen.constant Reducer.Min; 1, Gen.constant Reducer.Prod ]
         let! count = Gen.choose (0, rank s)
         let! axes = subset count [ 0 .. rank s - 1 ]
         let! keep = Gen.elements [ true; false ]
@@ -594,6 +785,23 @@ let private padT : Template =
         let! useScalar = Gen.elements [ true; false ]
         return [ Node.Pad(config, (match scalar with Some r when useScalar -> Ref r | _ -> Const c), x) ] })
 
+let private updateSliceT : Template =
+    withValue (fun s -> rank s >= 1) (fun specs x s -> gen {
+        let fits (t: Spec) = rank t = rank s && Array.forall2 (<=) t.Shape s.Shape
+        match! pick specs fits with
+        | None -> return []
+        | Some u ->
+            // sometimes one past either end, where lax clamps
+            let! starts = Array.map2 (fun d e -> Gen.choose (-1, d - e + 1)) s.Shape specs[u].Shape |> Gen.sequenceToList
+            return [ Node.UpdateSlice(starts, x, u) ]
+    })
+
+let private dynamicSliceT : Template =
+    withValue (fun s -> rank s >= 1) (fun _ x s -> gen {
+        let! sizes = s.Shape |> Array.map (fun d -> Gen.choose (1, d)) |> Gen.sequenceToList
+        let! starts = List.map2 (fun d e -> Gen.choose (-1, d - e + 1)) (List.ofArray s.Shape) sizes |> Gen.sequenceToList
+        return [ Node.DynamicSlice(starts, sizes, x) ] })
+
 let private dotGeneralT : Template =
     fun specs -> gen {
         let! x = pick specs (fun s -> rank s >= 1)
@@ -621,7 +829,7 @@ let private matmulT : Template =
 
 let private templates : (int * Template) list =
     [ 4, unaryT; 4, binaryT; 2, reduceT; 1, cumsumT; 1, reshapeT; 1, transposeT; 1, expandDimsT; 1, squeezeT
-      1, broadcastToT; 1, revT; 1, sliceT; 1, indexT; 1, concatenateT; 1, padT; 2, dotGeneralT; 1, matmulT ]
+      1, broadcastToT; 1, revT; 1, sliceT; 1, indexT; 1, concatenateT; 1, padT; 1, whereT; 1, dynamicSliceT; 1, updateSliceT; 2, dotGeneralT; 1, matmulT ]
 
 /// The values after `nodes`, or None when a node does not check.
 let private extend (values: Values) (nodes: Node list) : Values option =
@@ -633,19 +841,6 @@ let private extend (values: Values) (nodes: Node list) : Values option =
         Some { Specs = all.ToArray(); Unread = unread }
     with InvalidProgram _ -> None
 
-/// Removes the nodes no output depends on and renumbers the rest; inputs stay.
-let prune (p: Program) : Program =
-    let n = p.Inputs.Length
-    let nodes = Array.ofList p.Nodes
-    let live = HashSet<int>(p.Outputs)
-    for k in nodes.Length - 1 .. -1 .. 0 do
-        if live.Contains(n + k) then for r in refsOf nodes[k] do live.Add r |> ignore
-    let kept = [ 0 .. nodes.Length - 1 ] |> List.filter (fun k -> live.Contains(n + k))
-    let index = Dictionary<int, int>()
-    for i in 0 .. n - 1 do index[i] <- i
-    kept |> List.iteri (fun j k -> index[n + k] <- n + j)
-    { p with Nodes = kept |> List.map (fun k -> mapRefs (fun r -> index[r]) nodes[k]); Outputs = p.Outputs |> List.map (fun o -> index[o]) }
-
 let private inputGen : Gen<Spec> =
     gen {
         let! r = Gen.choose (0, 3)
@@ -655,7 +850,8 @@ let private inputGen : Gen<Spec> =
     }
 
 /// A random valid program: 1-3 inputs and up to 3 + size/5 templates (each 1-3 nodes); its
-/// outputs are the last value and sometimes one or two other values nothing reads.
+/// outputs are the last value, sometimes one or two other values nothing reads, and rarely any
+/// value (an input, or one already an output).
 let programGen : Gen<Program> =
     Gen.sized (fun size -> gen {
         let! inputs = Gen.choose (1, 3) |> Gen.bind (fun k -> Gen.listOfLength k inputGen)
@@ -673,55 +869,11 @@ let programGen : Gen<Program> =
         let last = values.Length - 1
         let sinks = [ last - 1 .. -1 .. inputs.Length ] |> List.filter (fun i -> values.Unread[i])
         let! extra = Gen.frequency [ 2, Gen.constant 0; 1, Gen.constant 1; 1, Gen.constant 2 ]
-        return prune { Inputs = inputs; Nodes = nodes; Outputs = last :: List.truncate extra sinks }
+        // rarely an input, or a value twice, as an output
+        let! odd = Gen.frequency [ 6, Gen.constant None; 1, Gen.choose (0, last) |> Gen.map Some ]
+        let outputs = last :: List.truncate extra sinks
+        return Program.prune { Inputs = inputs; Nodes = nodes; Outputs = (match odd with Some o when outputs.Length < 3 -> outputs @ [ o ] | _ -> outputs) }
     })
-
-// ---------------------------------------------------------------------------------------------
-// Shrinking: fewer outputs, nodes bypassed (their uses read an earlier value of their shape) or
-// cut off (replaced by a new input), unused inputs dropped, input dimensions made smaller.
-
-/// `p` with value `k` read as `j` everywhere after it (then pruned).
-let private bypass (k: int) (j: int) (p: Program) =
-    let n = p.Inputs.Length
-    let f r = if r = k then j else r
-    prune { p with Nodes = p.Nodes |> List.mapi (fun i node -> if n + i > k then mapRefs f node else node); Outputs = List.map f p.Outputs }
-
-/// `p` with its values renumbered by `f` and inputs replaced.
-let private renumber (f: int -> int) (inputs: Spec list) (p: Program) =
-    { Inputs = inputs; Nodes = List.map (mapRefs f) p.Nodes; Outputs = List.map f p.Outputs }
-
-let shrink (p: Program) : seq<Program> =
-    let n = p.Inputs.Length
-    let specs = match check p with Ok s -> Array.ofList s | Error _ -> [||]
-    let used = HashSet<int>(p.Outputs @ List.collect refsOf p.Nodes)
-    seq {
-        if p.Outputs.Length > 1 then
-            for o in p.Outputs -> prune { p with Outputs = [ o ] }
-        if specs.Length > 0 then
-            for k in specs.Length - 1 .. -1 .. n do
-                let node = p.Nodes[k - n]
-                let args = refsOf node |> List.filter (fun r -> specs[r].Shape = specs[k].Shape)
-                let others = [ 0 .. k - 1 ] |> List.filter (fun r -> specs[r].Shape = specs[k].Shape && not (List.contains r args))
-                for j in List.distinct args @ others -> bypass k j p
-                if n < 3 then
-                    // value k becomes a new last input: inputs keep their numbers, nodes move up by one
-                    let input = { specs[k] with Lo = (if specs[k].Lo >= 0.25 then 0.5 else -1.0); Hi = (if specs[k].Lo >= 0.25 then 1.5 else 1.0) }
-                    let cut = renumber (fun r -> if r = k then n elif r >= n then r + 1 else r) (p.Inputs @ [ input ]) p
-                    yield prune cut
-        for i in 0 .. n - 1 do
-            if n > 1 && not (used.Contains i) then
-                yield renumber (fun r -> if r > i then r - 1 else r) (List.removeAt i p.Inputs) p
-        for i in 0 .. n - 1 do
-            let s = p.Inputs[i]
-            let resized (shape: int[]) = { p with Inputs = List.updateAt i { s with Shape = shape } p.Inputs }
-            if s.Shape.Length > 0 then yield resized [||]
-            for d in 0 .. s.Shape.Length - 1 do
-                if s.Shape[d] > 1 then
-                    yield resized (Array.updateAt d 1 s.Shape)
-                    if s.Shape[d] > 2 then yield resized (Array.updateAt d (s.Shape[d] - 1) s.Shape)
-                if s.Shape[d] = 1 then yield resized (Array.removeAt d s.Shape)
-    }
-    |> Seq.filter isValid
 
 // ---------------------------------------------------------------------------------------------
 // Samples: a program with the random numbers for its data.
@@ -741,10 +893,10 @@ type Sample =
     member this.Inputs =
         this.Program.Inputs |> List.mapi (fun i s -> NdArray.ofFloat64 s.Shape (Array.init (Shape.size s.Shape) (fun k -> s.Lo + (s.Hi - s.Lo) * this.Pools[i][k])))
 
-    /// Input i with `batch` examples stacked along a new leading axis (pool i again).
-    member this.BatchedInput (i: int) (batch: int) =
+    /// Input i with `batch` examples stacked along a new axis `axis` (pool i again).
+    member this.BatchedInput (i: int) (batch: int) (axis: int) =
         let s = this.Program.Inputs[i]
-        let shape = Array.insertAt 0 batch s.Shape
+        let shape = Array.insertAt axis batch s.Shape
         NdArray.ofFloat64 shape (Array.init (Shape.size shape) (fun k -> s.Lo + (s.Hi - s.Lo) * this.Pools[i][k]))
 
     /// Standard normal arrays of `shapes`, array j from pool `first + j` (Box-Muller).
@@ -756,7 +908,7 @@ type Sample =
     member this.Display =
         let values (a: NdArray) = "[" + String.Join(", ", NdArray.toFloats a |> Array.map (fun v -> v.ToString("G6", Globalization.CultureInfo.InvariantCulture))) + "]"
         let inputs = this.Inputs |> List.mapi (fun i a -> $"  {nameOf i} = {values a}")
-        String.Join("\n", [ ""; toString this.Program; "inputs (to 6 digits):" ] @ inputs)
+        String.Join("\n", [ ""; Program.toString this.Program; "inputs (to 6 digits):" ] @ inputs)
 
     override this.ToString() = this.Display
 
@@ -769,7 +921,7 @@ let sampleGen : Gen<Sample> =
         return { Program = p; Pools = pools }
     }
 
-let shrinkSample (s: Sample) : seq<Sample> = shrink s.Program |> Seq.map (fun p -> { s with Program = p })
+let shrinkSample (s: Sample) : seq<Sample> = Program.shrink s.Program |> Seq.map (fun p -> { s with Program = p })
 
 /// FsCheck's Arbitrary for Sample: register with `Arbitrary = [| typeof<Generators> |]`.
 type Generators =
