@@ -120,17 +120,55 @@ type WrtCase =
     member this.Display = $"{this.Sample.Display}\nargnums %A{this.Argnums}"
     override this.ToString() = this.Display
 
-let private wrtArb =
+let wrtArb =
     let cases = gen {
         let! sample = sampleGen
         let! wrt = Gen.listOfLength 3 (Gen.frequency [ 3, Gen.constant true; 1, Gen.constant false ])
         return { Sample = sample; Wrt = wrt } }
     Arb.fromGenShrink (cases, fun c -> shrinkSample c.Sample |> Seq.map (fun s -> { c with Sample = s }))
 
+/// A vmap case: batch size, where each input is mapped (None, its first axis, or its last) and
+/// where each output stacks (first or last axis).
+[<StructuredFormatDisplay("{Display}")>]
+type VmapCase =
+    { Sample: Sample
+      Batch: int
+      InAxes: int option list
+      OutLast: bool list }
+
+    /// in_axes for the program's inputs, with the first input mapped when no other is.
+    member this.Axes =
+        match this.InAxes |> List.take this.Sample.Program.Inputs.Length with
+        | axes when List.exists Option.isSome axes -> axes
+        | axes -> Some 0 :: axes.Tail
+
+    /// out_axes for the program's outputs.
+    member this.OutAxes = this.Sample.Program.Outputs |> List.mapi (fun j _ -> Some(if this.OutLast[j] then -1 else 0))
+
+    member this.Display = $"{this.Sample.Display}\nbatch {this.Batch}, in_axes %A{this.Axes}, out_axes %A{this.OutAxes}"
+    override this.ToString() = this.Display
+
+let private vmapCaseGen =
+    gen {
+        let! sample = sampleGen
+        let! batch = Gen.choose (2, 4)
+        let! inAxes = Gen.listOfLength 3 (Gen.frequency [ 2, Gen.constant (Some 0); 1, Gen.constant (Some -1); 1, Gen.constant None ])
+        let! outLast = Gen.listOfLength 3 (Gen.elements [ true; false ])
+        return { Sample = sample; Batch = batch; InAxes = inAxes; OutLast = outLast }
+    }
+
+let vmapCaseArb = Arb.fromGenShrink (vmapCaseGen, fun c -> shrinkSample c.Sample |> Seq.map (fun s -> { c with Sample = s }))
+
+/// The Arbitraries of this file: programs with data, with argnums, with vmap axes.
+type Cases =
+    static member Sample() = Generators.Sample()
+    static member Wrt() = wrtArb
+    static member Vmap() = vmapCaseArb
+
 // ---------------------------------------------------------------------------------------------
 // The generator's own contract.
 
-[<Property(MaxTest = Programs, Arbitrary = [| typeof<Generators> |])>]
+[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
 let ``generated programs check and their values stay within the checked bounds`` (s: Sample) =
     match Program.check s.Program with
     | Error e -> failwith $"generated an invalid program: {e}"
@@ -145,7 +183,7 @@ let ``generated programs check and their values stay within the checked bounds``
 // ---------------------------------------------------------------------------------------------
 // First order.
 
-[<Property(MaxTest = Programs, Arbitrary = [| typeof<Generators> |])>]
+[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
 let ``jvp matches central finite differences`` (s: Sample) =
     let p, shapes, x = s.Program, inputShapes s, point s
     let v = normalized (s.Normals 3 shapes)
@@ -155,7 +193,7 @@ let ``jvp matches central finite differences`` (s: Sample) =
         let _, tangents = Api.jvp (Program.toFunction p) (values shapes x) (values shapes v)
         expectWithin "jvp against finite differences" 1e-6 (Some bars) (List.map floats tangents) fd)
 
-[<Property(MaxTest = Programs, Arbitrary = [| typeof<Generators> |])>]
+[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
 let ``vjp is the adjoint of jvp`` (s: Sample) =
     let p, shapes = s.Program, inputShapes s
     let x = values shapes (point s)
@@ -173,49 +211,47 @@ let ``vjp is the adjoint of jvp`` (s: Sample) =
     if not (abs (lhs - rhs) <= 1e-9 * scale) then
         failwith $"<u, jvp(v)> = {lhs:R} but <vjp(u), v> = {rhs:R} (scale {scale:G3})"
 
-[<Property(MaxTest = Programs)>]
-let ``jacfwd equals jacrev`` () =
-    Prop.forAll wrtArb (fun c ->
-        let p, shapes, argnums = c.Sample.Program, inputShapes c.Sample, c.Argnums
-        let x = values shapes (point c.Sample)
-        let fwd = Api.jacfwd (Program.toFunction p) argnums x
-        let rev = Api.jacrev (Program.toFunction p) argnums x
-        let outs = Program.toFunction p x
-        List.iteri2 (fun i (rowF: Value list) (rowR: Value list) ->
-            List.iteri2 (fun j f r ->
-                let expected = Array.append (shapeOf outs[i]) shapes[argnums[j]]
-                if shapeOf f <> expected || shapeOf r <> expected then
-                    failwith $"d out{i} / d in{argnums[j]}: jacfwd {Aval.str (Value.aval f)}, jacrev {Aval.str (Value.aval r)}, expected shape {Shape.pyTuple expected}"
-                expectClose $"d out{i} / d in{argnums[j]}: jacfwd against jacrev" 1e-10 [ floats f ] [ floats r ]) rowF rowR) fwd rev)
+[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
+let ``jacfwd equals jacrev`` (c: WrtCase) =
+    let p, shapes, argnums = c.Sample.Program, inputShapes c.Sample, c.Argnums
+    let x = values shapes (point c.Sample)
+    let fwd = Api.jacfwd (Program.toFunction p) argnums x
+    let rev = Api.jacrev (Program.toFunction p) argnums x
+    let outs = Program.toFunction p x
+    List.iteri2 (fun i (rowF: Value list) (rowR: Value list) ->
+        List.iteri2 (fun j f r ->
+            let expected = Array.append (shapeOf outs[i]) shapes[argnums[j]]
+            if shapeOf f <> expected || shapeOf r <> expected then
+                failwith $"d out{i} / d in{argnums[j]}: jacfwd {Aval.str (Value.aval f)}, jacrev {Aval.str (Value.aval r)}, expected shape {Shape.pyTuple expected}"
+            expectClose $"d out{i} / d in{argnums[j]}: jacfwd against jacrev" 1e-10 [ floats f ] [ floats r ]) rowF rowR) fwd rev
 
 // ---------------------------------------------------------------------------------------------
 // Second order, on the sum of the outputs.
 
-[<Property(MaxTest = Programs)>]
-let ``hessian is symmetric and matches finite differences of the gradient`` () =
-    Prop.forAll wrtArb (fun c ->
-        let p, shapes, x, argnums = c.Sample.Program, inputShapes c.Sample, point c.Sample, c.Argnums
-        // a unit direction in the differentiated inputs; the others stay put
-        let v = c.Sample.Normals 3 shapes |> List.mapi (fun i d -> if List.contains i argnums then d else Array.zeroCreate d.Length) |> normalized
-        smooth (points h |> List.map (fun t -> run p shapes (along x t v))) ==> lazy (
-            let hess = Api.hessian (total p) argnums (values shapes x) |> List.map (List.map floats)
-            let sizes = argnums |> List.map (fun i -> Shape.size shapes[i])
-            let scale = max 1.0 (hess |> List.map maxAbs |> List.fold max 0.0)
-            /// d2 f / d in_j[a] d in_k[b], for the j-th and k-th argnums
-            let block j k a b = (hess[j][k]).[a * sizes[k] + b]
-            for j in 0 .. sizes.Length - 1 do
-                for k in 0 .. sizes.Length - 1 do
-                    for a in 0 .. sizes[j] - 1 do
-                        for b in 0 .. sizes[k] - 1 do
-                            let hjk, hkj = block j k a b, block k j b a
-                            if not (abs (hjk - hkj) <= 1e-9 * scale) then
-                                failwith $"H[in{argnums[j]}][{a}][in{argnums[k]}][{b}] = {hjk:R} but H[in{argnums[k]}][{b}][in{argnums[j]}][{a}] = {hkj:R}"
-            // H v, row block j: sum over k of H[j][k] (sizes j x k) times v's block k
-            let hv = List.init sizes.Length (fun j -> Array.init sizes[j] (fun a -> List.sum [ for k in 0 .. sizes.Length - 1 do for b in 0 .. sizes[k] - 1 -> block j k a b * v[argnums[k]].[b] ]))
-            let fd, bars = firstDerivative (fun t -> Api.grad (total p) argnums (values shapes (along x t v)) |> List.map floats)
-            expectWithin "hessian times v against finite differences of the gradient" 1e-6 (Some bars) hv fd))
+[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
+let ``hessian is symmetric and matches finite differences of the gradient`` (c: WrtCase) =
+    let p, shapes, x, argnums = c.Sample.Program, inputShapes c.Sample, point c.Sample, c.Argnums
+    // a unit direction in the differentiated inputs; the others stay put
+    let v = c.Sample.Normals 3 shapes |> List.mapi (fun i d -> if List.contains i argnums then d else Array.zeroCreate d.Length) |> normalized
+    smooth (points h |> List.map (fun t -> run p shapes (along x t v))) ==> lazy (
+        let hess = Api.hessian (total p) argnums (values shapes x) |> List.map (List.map floats)
+        let sizes = argnums |> List.map (fun i -> Shape.size shapes[i])
+        let scale = max 1.0 (hess |> List.map maxAbs |> List.fold max 0.0)
+        /// d2 f / d in_j[a] d in_k[b], for the j-th and k-th argnums
+        let block j k a b = (hess[j][k]).[a * sizes[k] + b]
+        for j in 0 .. sizes.Length - 1 do
+            for k in 0 .. sizes.Length - 1 do
+                for a in 0 .. sizes[j] - 1 do
+                    for b in 0 .. sizes[k] - 1 do
+                        let hjk, hkj = block j k a b, block k j b a
+                        if not (abs (hjk - hkj) <= 1e-9 * scale) then
+                            failwith $"H[in{argnums[j]}][{a}][in{argnums[k]}][{b}] = {hjk:R} but H[in{argnums[k]}][{b}][in{argnums[j]}][{a}] = {hkj:R}"
+        // H v, row block j: sum over k of H[j][k] (sizes j x k) times v's block k
+        let hv = List.init sizes.Length (fun j -> Array.init sizes[j] (fun a -> List.sum [ for k in 0 .. sizes.Length - 1 do for b in 0 .. sizes[k] - 1 -> block j k a b * v[argnums[k]].[b] ]))
+        let fd, bars = firstDerivative (fun t -> Api.grad (total p) argnums (values shapes (along x t v)) |> List.map floats)
+        expectWithin "hessian times v against finite differences of the gradient" 1e-6 (Some bars) hv fd)
 
-[<Property(MaxTest = Programs, Arbitrary = [| typeof<Generators> |])>]
+[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
 let ``grad of grad matches finite differences`` (s: Sample) =
     let p, shapes, x = s.Program, inputShapes s, point s
     let v, w = normalized (s.Normals 3 shapes), normalized (s.Normals 6 shapes)
@@ -237,45 +273,18 @@ let ``grad of grad matches finite differences`` (s: Sample) =
 // ---------------------------------------------------------------------------------------------
 // Batching.
 
-/// A vmap case: batch size, where each input is mapped (None, its first axis, or its last) and
-/// where each output stacks (first or last axis).
-[<StructuredFormatDisplay("{Display}")>]
-type VmapCase =
-    { Sample: Sample
-      Batch: int
-      InAxes: int option list
-      OutLast: bool list }
-
-    member this.Display = $"{this.Sample.Display}\nbatch {this.Batch}, in_axes %A{this.InAxes}, outputs stacked last %A{this.OutLast}"
-    override this.ToString() = this.Display
-
-let private vmapCaseGen =
-    gen {
-        let! sample = sampleGen
-        let! batch = Gen.choose (2, 4)
-        let! inAxes = Gen.listOfLength 3 (Gen.frequency [ 2, Gen.constant (Some 0); 1, Gen.constant (Some -1); 1, Gen.constant None ])
-        let! outLast = Gen.listOfLength 3 (Gen.elements [ true; false ])
-        return { Sample = sample; Batch = batch; InAxes = inAxes; OutLast = outLast }
-    }
-
-let private vmapCaseArb = Arb.fromGenShrink (vmapCaseGen, fun c -> shrinkSample c.Sample |> Seq.map (fun s -> { c with Sample = s }))
-
-[<Property(MaxTest = Programs)>]
-let ``vmap equals stacking f over examples`` () =
-    Prop.forAll vmapCaseArb (fun c ->
-        let p = c.Sample.Program
-        let n = p.Inputs.Length
-        let inAxes = c.InAxes |> List.take n |> fun a -> if List.exists Option.isSome a then a else Some 0 :: a.Tail
-        // axis -1 of the batched input: after the input's own axes
-        let axes = List.map2 (fun (a: int option) (s: Spec) -> a |> Option.map (fun k -> if k < 0 then s.Shape.Length else k)) inAxes p.Inputs
-        let args = axes |> List.mapi (fun i a -> match a with Some k -> c.Sample.BatchedInput i c.Batch k | None -> c.Sample.Inputs[i])
-        let example (b: int) = List.map2 (fun (a: int option) arg -> Concrete(match a with Some k -> VmapTests.take k b arg | None -> arg)) axes args
-        let perExample = List.init c.Batch (fun b -> Program.toFunction p (example b) |> List.map concrete)
-        let outAxes = List.init p.Outputs.Length (fun j -> Some(if c.OutLast[j] then -1 else 0))
-        let batched = Api.vmap (Program.toFunction p) inAxes outAxes (List.map Concrete args)
-        List.iteri (fun j (out: Value) ->
-            let pieces = perExample |> List.map (fun e -> e[j])
-            let expected = VmapTests.stack (if c.OutLast[j] then pieces.Head.Aval.Shape.Length else 0) pieces
-            if shapeOf out <> expected.Aval.Shape then
-                failwith $"output {j}: vmap gives {Aval.str (Value.aval out)}, the loop {Aval.str expected.Aval}"
-            expectClose $"output {j}: vmap against the loop" 1e-12 [ floats out ] [ NdArray.toFloats expected ]) batched)
+[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
+let ``vmap equals stacking f over examples`` (c: VmapCase) =
+    let p = c.Sample.Program
+    // axis -1 of the batched input: after the input's own axes
+    let axes = List.map2 (fun (a: int option) (s: Spec) -> a |> Option.map (fun k -> if k < 0 then s.Shape.Length else k)) c.Axes p.Inputs
+    let args = axes |> List.mapi (fun i a -> match a with Some k -> c.Sample.BatchedInput i c.Batch k | None -> c.Sample.Inputs[i])
+    let example (b: int) = List.map2 (fun (a: int option) arg -> Concrete(match a with Some k -> VmapTests.take k b arg | None -> arg)) axes args
+    let perExample = List.init c.Batch (fun b -> Program.toFunction p (example b) |> List.map concrete)
+    let batched = Api.vmap (Program.toFunction p) c.Axes c.OutAxes (List.map Concrete args)
+    List.iteri (fun j (out: Value) ->
+        let pieces = perExample |> List.map (fun e -> e[j])
+        let expected = VmapTests.stack (if c.OutLast[j] then pieces.Head.Aval.Shape.Length else 0) pieces
+        if shapeOf out <> expected.Aval.Shape then
+            failwith $"output {j}: vmap gives {Aval.str (Value.aval out)}, the loop {Aval.str expected.Aval}"
+        expectClose $"output {j}: vmap against the loop" 1e-12 [ floats out ] [ NdArray.toFloats expected ]) batched
