@@ -77,3 +77,14 @@ let ``make_jaxpr of jacfwd of the seed follows JAX's construction equation for e
               "    bd:f32[] = reshape[dimensions=None new_sizes=()] bc"
               "  in (bd,) }" ]
     Assert.Equal(expected, print (fun args -> Api.jacfwd (fun a -> [ seed a ]) [ 0 ] args |> List.concat) [ weakScalar; weakScalar ])
+
+[<Fact>]
+let ``integer_pow's jvp special-cases the exponents 0, 1 and 2`` () =
+    let jvpText (y: int) =
+        print (fun args -> let _, t = Api.jvp (fun a -> [ LaxOps.integerPow y a[0] ]) [ args[0] ] [ args[1] ] in t) [ weakScalar; weakScalar ]
+    // y = 1: the tangent itself; y = 2: g * (2 * x) with no integer_pow of 1; y = 3: x ** 2
+    Assert.Equal("{ lambda ; a:f32[] b:f32[]. let _:f32[] = integer_pow[y=1] a in (b,) }", jvpText 1)
+    Assert.Equal(
+        lines [ "{ lambda ; a:f32[] b:f32[]. let"; "    _:f32[] = integer_pow[y=2] a"; "    c:f32[] = mul 2.0 a"; "    d:f32[] = mul b c"; "  in (d,) }" ],
+        jvpText 2)
+    Assert.Contains("integer_pow[y=2] a", jvpText 3)

@@ -245,7 +245,10 @@ and rule (prim: Prim) : JvpRule =
     | Sqrt -> standard2 prim (unary2 (fun g ans x -> L.mul g (L.div (strongConst x 0.5) ans)))
     | Rsqrt -> standard2 prim (unary2 (fun g ans x -> L.mul g (L.mul (strongConst x -0.5) (L.div ans x))))
     | Abs -> standard2 prim (unary2 (fun g _ x -> let nonneg = L.ge x (constLike x 0.0) in L.select nonneg g (L.neg g)))
+    // _integer_pow_jvp special-cases 0, 1 and 2 so no integer_pow of 0 or 1 is staged
     | IntegerPow 0 -> standard prim (unary (fun g _ -> fullLike g 0.0))
+    | IntegerPow 1 -> standard prim (unary (fun g _ -> g))
+    | IntegerPow 2 -> standard prim (unary (fun g x -> L.mul g (L.mul (strongConst x 2.0) x)))
     | IntegerPow y -> standard prim (unary (fun g x -> L.mul g (L.mul (strongConst x (float y)) (L.integerPow (y - 1) x))))
     | Not -> zeroJvp prim
     | Pow -> standard2 prim powRules
