@@ -37,21 +37,38 @@ let jvp (f: Value list -> Value list) (primals: Value list) (tangents: Value lis
 /// A linear function as a jaxpr with its residuals: what linearize returns.
 type Linearized = { Jaxpr: Jaxpr<Prim>; Residuals: Value list; InAvals: Aval list }
 
-/// jax.linearize: f(primals) and the linear map of its derivative at primals (as a jaxpr).
-let linearize (f: Value list -> Value list) (primals: Value list) : Value list * Linearized =
+// has_aux: `f` also returns auxiliary values, which come back as primal values (their jvp
+// tracers stripped, as JAX's jvp_subtrace_aux does) and are neither differentiated nor staged
+// into the linear program.
+
+/// jax.linearize(has_aux=True): f returns (outputs, aux); gives outputs, their linearization, aux.
+let linearizeAux (f: Value list -> Value list * Value list) (primals: Value list) : Value list * Linearized * Value list =
     let n = primals.Length
     let inputs =
         (primals |> List.map KnownInput) @ (primals |> List.map (Value.aval >> tangentAval >> UnknownInput))
+    let outCount = ref 0
     let jvpFun (args: Value list) =
         let ps, ts = List.splitAt n args
-        let outs, touts = jvpTangents f ps (ts |> List.map NonZero)
-        outs @ (touts |> List.map instantiate)
-    let known, jaxpr, residuals = traceToJaxprPartial jvpFun inputs (fun count i -> i >= count / 2)
-    let outs = known |> List.take (known.Length / 2) |> List.map (fun v ->
-        match v with
-        | Some known -> known
-        | None -> fail "linearize" "a primal output depends on a tangent")
-    outs, { Jaxpr = jaxpr; Residuals = residuals; InAvals = primals |> List.map (Value.aval >> tangentAval) }
+        let withAux (xs: Value list) =
+            let outs, aux = f xs
+            outCount.Value <- outs.Length
+            outs @ aux
+        let outs, touts = jvpTangents withAux ps (ts |> List.map NonZero)
+        outs @ (touts |> List.take outCount.Value |> List.map instantiate)
+    // the tangents of the outputs are the last outCount values; everything before is primal
+    let known, jaxpr, residuals = traceToJaxprPartial jvpFun inputs (fun count i -> i >= count - outCount.Value)
+    let primal =
+        known |> List.take (known.Length - outCount.Value) |> List.map (fun v ->
+            match v with
+            | Some known -> known
+            | None -> fail "linearize" "a primal output depends on a tangent")
+    let outs, aux = List.splitAt outCount.Value primal
+    outs, { Jaxpr = jaxpr; Residuals = residuals; InAvals = primals |> List.map (Value.aval >> tangentAval) }, aux
+
+/// jax.linearize: f(primals) and the linear map of its derivative at primals (as a jaxpr).
+let linearize (f: Value list -> Value list) (primals: Value list) : Value list * Linearized =
+    let outs, lin, _ = linearizeAux (fun xs -> f xs, []) primals
+    outs, lin
 
 /// Applies a linearized function to tangents (by evaluating its jaxpr).
 let applyLinear (lin: Linearized) (tangents: Value list) = evalJaxpr lin.Jaxpr lin.Residuals tangents
@@ -61,9 +78,9 @@ let transposeLinear (lin: Linearized) (cts: Value list) : Value list =
     Transpose.backwardPass lin.Jaxpr lin.Residuals (cts |> List.map NonZero)
     |> List.map2 (fun (aval: Aval) ct -> match ct with Zero _ -> zerosLike aval | NonZero v -> v) lin.InAvals
 
-/// jax.vjp: f(primals) and the pullback from output cotangents to input cotangents.
-let vjp (f: Value list -> Value list) (primals: Value list) : Value list * (Value list -> Value list) =
-    let outs, lin = linearize f primals
+/// jax.vjp(has_aux=True): f(primals), the pullback of its outputs, and the aux values.
+let vjpAux (f: Value list -> Value list * Value list) (primals: Value list) : Value list * (Value list -> Value list) * Value list =
+    let outs, lin, aux = linearizeAux f primals
     let pullback (cts: Value list) =
         if cts.Length <> outs.Length then fail "vjp" $"the pullback takes {outs.Length} cotangent(s), got {cts.Length}"
         List.iter2 (fun (o: Value) (c: Value) ->
@@ -72,28 +89,44 @@ let vjp (f: Value list -> Value list) (primals: Value list) : Value list * (Valu
                 fail "vjp" $"a cotangent must have its output's shape and dtype: output {Aval.str oa}, cotangent {Aval.str ca}")
             outs cts
         transposeLinear lin cts
+    outs, pullback, aux
+
+/// jax.vjp: f(primals) and the pullback from output cotangents to input cotangents.
+let vjp (f: Value list -> Value list) (primals: Value list) : Value list * (Value list -> Value list) =
+    let outs, pullback, _ = vjpAux (fun xs -> f xs, []) primals
     outs, pullback
 
-/// jax.value_and_grad with integer argnums: f(args) (a scalar float) and its gradient with
-/// respect to args[i] for each i in argnums; the other arguments are held constant.
-let valueAndGrad (f: Value list -> Value) (argnums: int list) (args: Value list) : Value * Value list =
+/// Differentiable argument numbers: in range, and of float dtype (as JAX's grad requires).
+let private checkArgnums (name: string) (argnums: int list) (args: Value list) =
     for i in argnums do
         if i < 0 || i >= args.Length then
-            fail "grad" $"argnums {i} is out of range for a function of {args.Length} argument(s)"
+            fail name $"argnums {i} is out of range for a function of {args.Length} argument(s)"
         let a = Value.aval args[i]
         if not (DType.isFloat a.DType) then
-            fail "grad" $"requires real-valued (float) inputs, but argument {i} is {Aval.str a}; convert it with astype(float32) or leave it out of argnums"
+            fail name $"requires real-valued (float) inputs, but argument {i} is {Aval.str a}; convert it with astype(float32) or leave it out of argnums"
+
+/// jax.value_and_grad(has_aux=True): f returns (a scalar float, aux); gives the value, the
+/// gradients with respect to args[i] for i in argnums, and aux.
+let valueAndGradAux (f: Value list -> Value * Value list) (argnums: int list) (args: Value list) : Value * Value list * Value list =
+    checkArgnums "grad" argnums args
     let partial (dyn: Value list) =
         let full = args |> List.mapi (fun i a -> match List.tryFindIndex ((=) i) argnums with Some k -> dyn[k] | None -> a)
-        [ f full ]
-    let outs, pullback = vjp partial (argnums |> List.map (fun i -> args[i]))
+        let value, aux = f full
+        [ value ], aux
+    let outs, pullback, aux = vjpAux partial (argnums |> List.map (fun i -> args[i]))
     let ans = outs.Head
     let a = Value.aval ans
     if a.Shape.Length <> 0 then
         fail "grad" $"requires a scalar output, got {Aval.str a}; use vjp or jacrev for non-scalar outputs"
     if not (DType.isFloat a.DType) then
         fail "grad" $"requires a real-valued (float) output, got {Aval.str a}"
-    ans, pullback [ constLike ans 1.0 ]
+    ans, pullback [ constLike ans 1.0 ], aux
+
+/// jax.value_and_grad with integer argnums: f(args) (a scalar float) and its gradient with
+/// respect to args[i] for each i in argnums; the other arguments are held constant.
+let valueAndGrad (f: Value list -> Value) (argnums: int list) (args: Value list) : Value * Value list =
+    let value, grads, _ = valueAndGradAux (fun xs -> f xs, []) argnums args
+    value, grads
 
 /// jax.grad.
 let grad (f: Value list -> Value) (argnums: int list) (args: Value list) : Value list = snd (valueAndGrad f argnums args)
@@ -134,14 +167,6 @@ let private stdBasis (leaves: Value list) : Value list =
     let dtype, _ = Numpy.resultType avals
     unravel avals 1 None (NumpyArrays.eye dtype n n)
 
-let private checkArgnums (name: string) (argnums: int list) (args: Value list) =
-    for i in argnums do
-        if i < 0 || i >= args.Length then
-            fail name $"argnums {i} is out of range for a function of {args.Length} argument(s)"
-        let a = Value.aval args[i]
-        if not (DType.isFloat a.DType) then
-            fail name $"requires real-valued (float) inputs, but argument {i} is {Aval.str a}"
-
 /// f with only the arguments at `argnums` free (JAX's argnums_partial).
 let private partialAt (f: Value list -> Value list) (argnums: int list) (args: Value list) (dyn: Value list) =
     f (args |> List.mapi (fun i a -> match List.tryFindIndex ((=) i) argnums with Some k -> dyn[k] | None -> a))
@@ -174,70 +199,6 @@ let jacrev (f: Value list -> Value list) (argnums: int list) (args: Value list) 
 let hessian (f: Value list -> Value) (argnums: int list) (args: Value list) : Value list list =
     let gradients (xs: Value list) = jacrev (fun a -> [ f a ]) argnums xs |> List.head
     jacfwd gradients argnums args
-
-// ---------------------------------------------------------------------------------------------
-// has_aux: `f` also returns auxiliary values, which come back as primal values (their jvp
-// tracers stripped, as JAX's jvp_subtrace_aux does) and are neither differentiated nor staged
-// into the linear program.
-
-/// jax.linearize(has_aux=True): f returns (outputs, aux); gives outputs, their linearization, aux.
-let linearizeAux (f: Value list -> Value list * Value list) (primals: Value list) : Value list * Linearized * Value list =
-    let n = primals.Length
-    let inputs =
-        (primals |> List.map KnownInput) @ (primals |> List.map (Value.aval >> tangentAval >> UnknownInput))
-    let outCount = ref 0
-    let jvpFun (args: Value list) =
-        let ps, ts = List.splitAt n args
-        let withAux (xs: Value list) =
-            let outs, aux = f xs
-            outCount.Value <- outs.Length
-            outs @ aux
-        let outs, touts = jvpTangents withAux ps (ts |> List.map NonZero)
-        outs @ (touts |> List.take outCount.Value |> List.map instantiate)
-    // the tangents of the outputs are the last outCount values; everything before is primal
-    let known, jaxpr, residuals = traceToJaxprPartial jvpFun inputs (fun count i -> i >= count - outCount.Value)
-    let primal =
-        known |> List.take (known.Length - outCount.Value) |> List.map (fun v ->
-            match v with
-            | Some known -> known
-            | None -> fail "linearize" "a primal output depends on a tangent")
-    let outs, aux = List.splitAt outCount.Value primal
-    outs, { Jaxpr = jaxpr; Residuals = residuals; InAvals = primals |> List.map (Value.aval >> tangentAval) }, aux
-
-/// jax.vjp(has_aux=True): f(primals), the pullback of its outputs, and the aux values.
-let vjpAux (f: Value list -> Value list * Value list) (primals: Value list) : Value list * (Value list -> Value list) * Value list =
-    let outs, lin, aux = linearizeAux f primals
-    let pullback (cts: Value list) =
-        if cts.Length <> outs.Length then fail "vjp" $"the pullback takes {outs.Length} cotangent(s), got {cts.Length}"
-        List.iter2 (fun (o: Value) (c: Value) ->
-            let oa, ca = Value.aval o, Value.aval c
-            if oa.Shape <> ca.Shape || oa.DType <> ca.DType then
-                fail "vjp" $"a cotangent must have its output's shape and dtype: output {Aval.str oa}, cotangent {Aval.str ca}")
-            outs cts
-        transposeLinear lin cts
-    outs, pullback, aux
-
-/// jax.value_and_grad(has_aux=True): f returns (a scalar float, aux); gives the value, the
-/// gradients with respect to args[i] for i in argnums, and aux.
-let valueAndGradAux (f: Value list -> Value * Value list) (argnums: int list) (args: Value list) : Value * Value list * Value list =
-    for i in argnums do
-        if i < 0 || i >= args.Length then
-            fail "grad" $"argnums {i} is out of range for a function of {args.Length} argument(s)"
-        let a = Value.aval args[i]
-        if not (DType.isFloat a.DType) then
-            fail "grad" $"requires real-valued (float) inputs, but argument {i} is {Aval.str a}; convert it with astype(float32) or leave it out of argnums"
-    let partial (dyn: Value list) =
-        let full = args |> List.mapi (fun i a -> match List.tryFindIndex ((=) i) argnums with Some k -> dyn[k] | None -> a)
-        let value, aux = f full
-        [ value ], aux
-    let outs, pullback, aux = vjpAux partial (argnums |> List.map (fun i -> args[i]))
-    let ans = outs.Head
-    let a = Value.aval ans
-    if a.Shape.Length <> 0 then
-        fail "grad" $"requires a scalar output, got {Aval.str a}; use vjp or jacrev for non-scalar outputs"
-    if not (DType.isFloat a.DType) then
-        fail "grad" $"requires a real-valued (float) output, got {Aval.str a}"
-    ans, pullback [ constLike ans 1.0 ], aux
 
 /// jax.vmap with one out_axes for every output (JAX's integer out_axes), for callers that learn
 /// the number of outputs only by tracing `f`.
