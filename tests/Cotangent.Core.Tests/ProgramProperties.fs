@@ -13,6 +13,8 @@ open FsCheck.Xunit
 open MathNet.Numerics.Differentiation
 open Cotangent.Core
 open Cotangent.Core.Tracing
+open Cotangent.Core.Tests.ProgramCheck
+open Cotangent.Core.Tests.ProgramRun
 open Cotangent.Core.Tests.ProgramGen
 module N = Cotangent.Core.Numpy
 module A = Cotangent.Core.NumpyArrays
