@@ -60,10 +60,16 @@ let ``an out axis past the output's rank is an error`` () =
     fails [ "out_axes[0] = 3"; "output 0"; "rank 2" ] (fun () -> Api.vmap add [ Some 0; None ] [ Some 3 ] [ array [ 2; 3 ]; array [ 3 ] ])
 
 [<Fact>]
-let ``dynamic_slice at per-example indices fails clearly`` () =
+let ``dynamic_slice at per-example indices slices each example at its own start`` () =
+    // x[i] for i per example, clamped into range as lax clamps it
     let f (xs: Value list) = [ L.dynamicSlice [ 2 ] xs[0] [ xs[1] ] ]
-    fails [ "dynamic_slice"; "batched (per-example) start indices"; "not supported"; "i32[4] (batched along axis 0)" ]
-        (fun () -> Api.vmap f [ None; Some 0 ] [ Some 0 ] [ array [ 5 ]; Concrete(NdArray.full I32 [| 4 |] 0.0) ])
+    let x = Concrete(NdArray.ofFloat32 [| 5 |] [| 0.0f; 1.0f; 2.0f; 3.0f; 4.0f |])
+    let i = Concrete(NdArray.ofInt32 [| 4 |] [| 0; 2; 4; -1 |])
+    match Api.vmap f [ None; Some 0 ] [ Some 0 ] [ x; i ] with
+    | [ Concrete out ] ->
+        Assert.Equal<int[]>([| 4; 2 |], out.Aval.Shape)
+        Assert.Equal<float[]>([| 0.0; 1.0; 2.0; 3.0; 3.0; 4.0; 0.0; 1.0 |], NdArray.toFloats out)
+    | _ -> failwith "expected one concrete output"
 
 [<Fact>]
 let ``an unbatched output with out_axes None is passed through`` () =

@@ -315,6 +315,18 @@ let ``vmap of dynamic_slice and dynamic_update_slice with static indices is the 
               case "dynamic_update_slice" [ floats s; floats (Array.ofList sizes) ] (fun xs -> [ L.dynamicUpdateSlice xs[0] xs[1] (indices ()) ]) ]
     })
 
+[<Property(MaxTest = 500)>]
+let ``vmap of dynamic_slice and dynamic_update_slice with per-example indices is the loop`` () =
+    holds (gen {
+        let! s = shapeGen 1 3
+        let! sizes = s |> Array.map (fun d -> Gen.choose (0, d)) |> Gen.sequenceToList
+        // start indices drawn past either end too: each example clamps its own, as lax does
+        let indices = s |> Array.map (fun d -> ints -1 (d + 1) [||]) |> List.ofArray
+        return! Gen.oneof
+            [ case "dynamic_slice" (floats s :: indices) (fun xs -> [ L.dynamicSlice sizes xs.Head xs.Tail ])
+              case "dynamic_update_slice" (floats s :: floats (Array.ofList sizes) :: indices) (fun xs -> [ L.dynamicUpdateSlice xs[0] xs[1] (List.skip 2 xs) ]) ]
+    })
+
 // ---------------------------------------------------------------------------------------------
 // Constructors, regions, nesting and other traces inside vmap.
 

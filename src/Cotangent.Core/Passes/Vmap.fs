@@ -151,11 +151,57 @@ let private zeroIndex (indices: Value list) =
     let dtype = match indices with i :: _ -> (Value.aval i).DType | [] -> I32
     Concrete(NdArray.scalar dtype false 0.0)
 
-/// Per-example start indices need gather (JAX batches dynamic slicing through gather/scatter).
-let private batchedIndices (prim: Prim) (vals: Value list) (dims: int option list) : 'a =
-    let along (d: int option) = match d with Some b -> $" (batched along axis {b})" | None -> ""
-    let shown = System.String.Join(", ", List.map2 (fun v d -> Aval.str (Value.aval v) + along d) vals dims)
-    fail "vmap" $"{Lax.name prim} with batched (per-example) start indices is not supported yet: it needs gather/scatter, which Cotangent does not have; operands: {shown}. Map only the operand, or slice with static indices"
+/// Per-example start indices, without gather: for each axis, a select_n (by the start, clamped
+/// into range as XLA clamps it) over the windows at every possible start. Exact (values are only
+/// moved, never combined), at the cost of one window per start.
+let private clampedStarts (size: int) (n: int) (window: int) (index: Value, bdim: int option) =
+    let i32 (v: int) = Concrete(NdArray.scalar I32 false (float v))
+    let i = if (Value.aval index).DType = I32 then index else L.convertElementType I32 false index
+    let i = match bdim with Some _ -> i | None -> L.broadcastInDim [ size ] [] i
+    L.max (L.min i (i32 (n - window))) (i32 0)
+
+/// select_n over `cases` by a per-example (B,) predicate broadcast along the batch axis 0.
+let private selectPerExample (which: Value) (cases: Value list) =
+    L.selectN (L.broadcastInDim (List.ofArray (shapeOf cases.Head)) [ 0 ] which) cases
+
+let private dynamicSliceGathered (sizes: int list) : BatchRule =
+    fun vals dims ->
+        let size = axisSize vals dims
+        let x = matchAxis size 0 dims.Head vals.Head
+        let windows (x: Value) (axis: int) (width: int) =
+            let shape = shapeOf x
+            [ for c in 0 .. shape[axis] - width ->
+                let starts = List.init shape.Length (fun k -> if k = axis then c else 0)
+                let limits = List.init shape.Length (fun k -> if k = axis then c + width else shape[k])
+                L.slice starts limits None x ]
+        let sliced =
+            List.zip3 sizes vals.Tail dims.Tail
+            |> List.indexed
+            |> List.fold (fun (x: Value) (d, (width, index, bdim)) ->
+                let which = clampedStarts size (dimOf x (d + 1)) width (index, bdim)
+                selectPerExample which (windows x (d + 1) width)) x
+        [ sliced ], [ Some 0 ]
+
+let private dynamicUpdateSliceGathered : BatchRule =
+    fun vals dims ->
+        let size = axisSize vals dims
+        let x = matchAxis size 0 dims[0] vals[0]
+        let update = matchAxis size 0 dims[1] vals[1]
+        let trues = L.broadcastInDim (List.ofArray (shapeOf update)) [] (Concrete(NdArray.scalar Bool false 1.0))
+        // the update (and a mask of where it lands) moved to each example's start, axis by axis
+        let place (d: int) (index: Value, bdim: int option) (values: Value, mask: Value) =
+            let n, width = dimOf x (d + 1), dimOf values (d + 1)
+            let which = clampedStarts size n width (index, bdim)
+            let shifted (v: Value) (fill: Value) =
+                [ for c in 0 .. n - width ->
+                    let config = List.init (rankOf v) (fun k -> if k = d + 1 then (c, n - width - c, 0) else (0, 0, 0))
+                    L.pad config v fill ]
+            let xa = Value.aval values
+            selectPerExample which (shifted values (Concrete(NdArray.scalar xa.DType xa.Weak 0.0))),
+            selectPerExample which (shifted mask (Concrete(NdArray.scalar Bool false 0.0)))
+        let placed, mask =
+            List.zip vals.Tail.Tail dims.Tail.Tail |> List.indexed |> List.fold (fun acc (d, i) -> place d i acc) (update, trues)
+        [ L.select mask placed x ], [ Some 0 ]
 
 /// dynamic_slice with unbatched indices: the batch axis is sliced whole (start 0, size `size`),
 /// in place, so nothing is transposed.
@@ -164,7 +210,7 @@ let private dynamicSliceBatch (sizes: int list) : BatchRule =
         match vals, dims with
         | x :: indices, Some b :: indexDims when List.forall Option.isNone indexDims ->
             [ L.dynamicSlice (List.insertAt b (dimOf x b) sizes) x (List.insertAt b (zeroIndex indices) indices) ], [ Some b ]
-        | _ -> batchedIndices (DynamicSlice sizes) vals dims
+        | _ -> dynamicSliceGathered sizes vals dims
 
 /// dynamic_update_slice with unbatched indices: operand and update get their batch axis at the
 /// same place (the operand's, when it is batched), which is updated whole.
@@ -175,7 +221,7 @@ let private dynamicUpdateSliceBatch : BatchRule =
             let size = axisSize vals dims
             let b = Option.orElse ud xd |> Option.defaultValue 0
             [ L.dynamicUpdateSlice (matchAxis size b xd x) (matchAxis size b ud update) (List.insertAt b (zeroIndex indices) indices) ], [ Some b ]
-        | _ -> batchedIndices DynamicUpdateSlice vals dims
+        | _ -> dynamicUpdateSliceGathered vals dims
 
 /// _concatenate_batch_rule: every operand batched along axis 0 (unbatched ones broadcast).
 let private concatenateBatch (dim: int) : BatchRule =
