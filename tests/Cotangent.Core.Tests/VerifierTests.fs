@@ -52,4 +52,4 @@ let ``a region is verified in its own scope`` () =
         { ConstVars = []; InVars = [ outer ]
           Eqns = [ eqn (Pjit("f", { Jaxpr = region; Consts = [] })) [ Var outer ] [ r ] ]
           OutVars = [ Var r ] }
-    Assert.Contains(LaxVerify.verify jaxpr, fun p -> p.StartsWith "pjit f: equation 0 (sin) uses var")
+    Assert.Contains(LaxVerify.verify jaxpr, fun p -> p.StartsWith "equation 0 (pjit): equation 0 (sin) uses var")

@@ -213,6 +213,17 @@ let paramsOf (prim: Prim) : (string * ParamValue) list =
     | StopGradient -> []
     | Pjit(n, jaxpr) -> [ "name", Text n; "jaxpr", SubJaxpr jaxpr ]
 
+/// The sub-programs (regions) a primitive carries.
+let regions (prim: Prim) : ClosedJaxpr<Prim> list =
+    match prim with
+    | Pjit(_, jaxpr) -> [ jaxpr ]
+    | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
+    | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not | Pow | Add | Sub | Mul | Div | Rem | Max | Min
+    | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And | Or | AddAny | SelectN | ConvertElementType _
+    | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
+    | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
+    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient -> []
+
 /// lax-dialect IR.
 type LaxEqn = Eqn<Prim>
 type LaxJaxpr = Jaxpr<Prim>

@@ -22,12 +22,10 @@ let rec private verifyInto (problems: ResizeArray<string>) (where: string) (jaxp
     jaxpr.Eqns |> List.iteri (fun i eqn ->
         let what = $"equation {i} ({Lax.name eqn.Op})"
         eqn.Inputs |> List.iter (useAtom what)
-        match eqn.Op with
-        | Pjit(name, closed) ->
-            verifyInto problems $"{where}pjit {name}: " closed.Jaxpr
+        for closed in Lax.regions eqn.Op do
+            verifyInto problems $"{where}{what}: " closed.Jaxpr
             if closed.Consts.Length <> closed.Jaxpr.ConstVars.Length then
                 problems.Add $"{where}{what}: region has {closed.Jaxpr.ConstVars.Length} constvars but {closed.Consts.Length} consts"
-        | _ -> ()
         try
             let expected = LaxTypes.abstractEval eqn.Op (eqn.Inputs |> List.map Atom.aval)
             let actual = eqn.Outs |> List.map (fun v -> v.Aval)
