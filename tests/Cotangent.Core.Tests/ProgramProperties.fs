@@ -275,7 +275,7 @@ let ``grad of grad matches finite differences`` (s: Sample) =
 // ---------------------------------------------------------------------------------------------
 // Batching.
 
-[<Property(MaxTest = Programs, Arbitrary = [| typeof<Cases> |])>]
+[<Property(MaxTest = Programs, MaxRejected = Programs, Arbitrary = [| typeof<Cases> |])>]
 let ``vmap equals stacking f over examples`` (c: VmapCase) =
     let p = c.Sample.Program
     // axis -1 of the batched input: after the input's own axes
@@ -283,10 +283,14 @@ let ``vmap equals stacking f over examples`` (c: VmapCase) =
     let args = axes |> List.mapi (fun i a -> match a with Some k -> c.Sample.BatchedInput i c.Batch k | None -> c.Sample.Inputs[i])
     let example (b: int) = List.map2 (fun (a: int option) arg -> Concrete(match a with Some k -> VmapTests.take k b arg | None -> arg)) axes args
     let perExample = List.init c.Batch (fun b -> Program.toFunction p (example b) |> List.map concrete)
+    // a kink within rounding of switching may switch between the batched and the per-example
+    // evaluation, whose kernels round differently (e.g. log(exp(x)) > x): such cases are discarded
+    let nearKink = List.init c.Batch (fun b -> Program.nearJump 1e-9 p (Program.evalAll p (example b) |> List.map concrete)) |> List.exists id
+    not nearKink ==> lazy (
     let batched = Api.vmap (Program.toFunction p) c.Axes c.OutAxes (List.map Concrete args)
     List.iteri (fun j (out: Value) ->
         let pieces = perExample |> List.map (fun e -> e[j])
         let expected = VmapTests.stack (if c.OutLast[j] then pieces.Head.Aval.Shape.Length else 0) pieces
         if shapeOf out <> expected.Aval.Shape then
             failwith $"output {j}: vmap gives {Aval.str (Value.aval out)}, the loop {Aval.str expected.Aval}"
-        expectClose $"output {j}: vmap against the loop" 1e-12 [ floats out ] [ NdArray.toFloats expected ]) batched
+        expectClose $"output {j}: vmap against the loop" 1e-12 [ floats out ] [ NdArray.toFloats expected ]) batched)

@@ -151,11 +151,12 @@ module Program =
             let env = evalAll p inputs
             p.Outputs |> List.map (fun o -> env[o])
 
-    /// The branch every kink takes at concrete `values` (all of them, as evalAll gives): per
-    /// element which side of max, min, where and abs wins (0 or 1; 2 on an exact tie) and the
-    /// quotient rem truncates to; per reduced group the flat position of its first extremum.
-    /// Where this is the same at every point of a segment, the program is smooth along it.
-    let choices (p: Program) (values: NdArray list) : int list =
+    /// The branch every kink takes at concrete `values` (all of them, as evalAll gives), node by
+    /// node: per
+    /// element which side of max, min, where and abs wins (0 or 1; 2 on a tie, that is within
+    /// `tol` relative) and the quotient rem truncates to (-1 within `tol` of an integer); per
+    /// reduced group the flat position of its first extremum (-1 when another is within `tol`).
+    let nodeChoices (tol: float) (p: Program) (values: NdArray list) : (Node * int list) list =
         let n = p.Inputs.Length
         let flat (v: Operand) = match v with Ref r -> values[r].Aval.Shape, NdArray.toFloats values[r] | Const c -> [||], [| c |]
         /// The flat position in an array of `shape` that numpy broadcasting reads for output position `k` of `out`.
@@ -169,7 +170,8 @@ module Program =
             let (sa, a), (sb, b) = flat x, flat y
             List.init (Shape.size out) (fun j -> branch a[source sa out j] b[source sb out j])
         /// Per output element: 0 where x > y, 1 where x < y, 2 on a tie.
-        let compare (k: int) (x: Operand) (y: Operand) = pairs k x y (fun u v -> if u = v then 2 elif u > v then 0 else 1)
+        let near (u: float) (v: float) = abs (u - v) <= tol * (1.0 + abs u + abs v)
+        let compare (k: int) (x: Operand) (y: Operand) = pairs k x y (fun u v -> if u = v || near u v then 2 elif u > v then 0 else 1)
         let extremes (better: float -> float -> bool) (axes: int list) (x: int) =
             let shape = values[x].Aval.Shape
             let xs = NdArray.toFloats values[x]
@@ -180,16 +182,39 @@ module Program =
                 match best.TryGetValue group with
                 | true, b when not (better xs[j] xs[b]) -> ()
                 | _ -> best[group] <- j
-            best |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> kv.Value) |> List.ofSeq
-        p.Nodes |> List.indexed |> List.collect (fun (k, node) ->
+            // a group whose extremum has a rival within tol could pick either under rounding
+            let rivalled = HashSet<int>()
+            for j in 0 .. xs.Length - 1 do
+                let group = [| 0 .. shape.Length - 1 |] |> Array.fold (fun acc i -> if List.contains i axes then acc else acc * shape[i] + (j / strides[i]) % shape[i]) 0
+                let b = best[group]
+                if j <> b && tol > 0.0 && near xs[j] xs[b] then rivalled.Add group |> ignore
+            best |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> if rivalled.Contains kv.Key then -1 else kv.Value) |> List.ofSeq
+        p.Nodes |> List.indexed |> List.map (fun (k, node) ->
+            node,
             match node with
             | Node.Binary((BinaryOp.Max | BinaryOp.Min), x, y) -> compare k x y
-            | Node.Binary(BinaryOp.Rem, x, y) -> pairs k x y (fun u v -> int (Math.Truncate(u / v)))
+            | Node.Binary(BinaryOp.Rem, x, y) ->
+                pairs k x y (fun u v -> let q = u / v in if tol > 0.0 && near q (Math.Round q) then -1 else int (Math.Truncate q))
             | Node.Unary(UnaryOp.Abs, x) -> compare k (Ref x) (Const 0.0)
             | Node.Where(a, b, _, _) -> compare k a b
             | Node.Reduce(Reducer.Max, axes, _, x) -> extremes (>) axes x
             | Node.Reduce(Reducer.Min, axes, _, x) -> extremes (<) axes x
             | _ -> [])
+
+    /// nodeChoices with exact ties only, all nodes together: the same at every point of a
+    /// segment means the program is smooth along it.
+    let choices (p: Program) (values: NdArray list) : int list = nodeChoices 0.0 p values |> List.collect snd
+
+    /// True when a where or a rem is within `tol` of switching at these values: the kinks whose
+    /// value jumps, so evaluations that round differently (a vectorized kernel against a scalar
+    /// one) may differ there by more than rounding. max, min and abs are continuous: at a
+    /// near-tie either branch gives the same value to rounding.
+    let nearJump (tol: float) (p: Program) (values: NdArray list) =
+        nodeChoices tol p values
+        |> List.exists (fun (node, cs) ->
+            match node with
+            | Node.Where _ | Node.Binary(BinaryOp.Rem, _, _) -> cs |> List.exists (fun c -> c = 2 || c = -1)
+            | _ -> false)
 
     /// The program one equation a line, with the inferred shapes (and the inputs' ranges).
     let toString (p: Program) =
