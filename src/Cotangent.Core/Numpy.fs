@@ -71,7 +71,8 @@ let convert (dtype: DType, weak: bool) (x: Value) : Value =
 
 let promoteDtypes (xs: Value list) =
     let target = resultType (xs |> List.map Value.aval)
-    xs |> List.map (convert target)
+    if xs |> List.forall (fun x -> let a = Value.aval x in a.DType = fst target && a.Weak = snd target) then xs
+    else xs |> List.map (convert target)
 
 /// promote_dtypes_inexact: like promoteDtypes, then integers and bools become float32.
 let promoteDtypesInexact (xs: Value list) =
@@ -92,9 +93,11 @@ let broadcastToRank (r: int) (x: Value) =
 /// size-1 dimensions itself, so only operands of different non-zero ranks get broadcast_in_dim.
 let promoteShapes (xs: Value list) =
     let ranks = xs |> List.map rank
-    let nonScalar = ranks |> List.filter (fun r -> r > 0) |> List.distinct
-    if List.distinct ranks |> List.length <= 1 || nonScalar.Length < 2 then xs
-    else xs |> List.map (broadcastToRank (List.max ranks))
+    let sameRank = ranks |> List.forall (fun r -> r = ranks.Head)
+    if sameRank then xs
+    else
+        let nonScalar = ranks |> List.filter (fun r -> r > 0) |> List.distinct
+        if nonScalar.Length < 2 then xs else xs |> List.map (broadcastToRank (List.max ranks))
 
 /// numpy's broadcast shape of several shapes, or an error naming `op` and the shapes.
 let broadcastShapes (op: string) (shapes: int[] list) =
