@@ -96,6 +96,10 @@ let vjp (f: Value list -> Value list) (primals: Value list) : Value list * (Valu
     let outs, pullback, _ = vjpAux (fun xs -> f xs, []) primals
     outs, pullback
 
+/// args with args[argnums[k]] replaced by dyn[k] (JAX's argnums_partial, applied).
+let private substitute (argnums: int list) (args: Value list) (dyn: Value list) =
+    args |> List.mapi (fun i a -> match List.tryFindIndex ((=) i) argnums with Some k -> dyn[k] | None -> a)
+
 /// Differentiable argument numbers: in range, and of float dtype (as JAX's grad requires).
 let private checkArgnums (name: string) (argnums: int list) (args: Value list) =
     for i in argnums do
@@ -110,8 +114,7 @@ let private checkArgnums (name: string) (argnums: int list) (args: Value list) =
 let valueAndGradAux (f: Value list -> Value * Value list) (argnums: int list) (args: Value list) : Value * Value list * Value list =
     checkArgnums "grad" argnums args
     let partial (dyn: Value list) =
-        let full = args |> List.mapi (fun i a -> match List.tryFindIndex ((=) i) argnums with Some k -> dyn[k] | None -> a)
-        let value, aux = f full
+        let value, aux = f (substitute argnums args dyn)
         [ value ], aux
     let outs, pullback, aux = vjpAux partial (argnums |> List.map (fun i -> args[i]))
     let ans = outs.Head
@@ -169,7 +172,7 @@ let private stdBasis (leaves: Value list) : Value list =
 
 /// f with only the arguments at `argnums` free (JAX's argnums_partial).
 let private partialAt (f: Value list -> Value list) (argnums: int list) (args: Value list) (dyn: Value list) =
-    f (args |> List.mapi (fun i a -> match List.tryFindIndex ((=) i) argnums with Some k -> dyn[k] | None -> a))
+    f (substitute argnums args dyn)
 
 /// jax.jacfwd: for each output i and each argnum j, d out_i / d arg_j of shape out_i.shape + arg_j.shape.
 let jacfwd (f: Value list -> Value list) (argnums: int list) (args: Value list) : Value list list =

@@ -28,11 +28,14 @@ let private axesOf (prim: Prim) (x: Value) (axes: int list option) =
 /// lax.expand_dims: a broadcast_in_dim that inserts size-1 dimensions at `dims` of the result.
 let expandDims (dims: int list) (x: Value) =
     let r = (shape x).Length + dims.Length
-    let dims = dims |> List.map (canonicalizeAxis "broadcast_in_dim" r x) |> List.sort
-    let kept = [ 0 .. r - 1 ] |> List.filter (fun i -> not (List.contains i dims))
-    let rest = System.Collections.Generic.Queue<int>(shape x)
-    let newShape = [ 0 .. r - 1 ] |> List.map (fun i -> if List.contains i dims then 1 else rest.Dequeue())
-    L.broadcastInDim newShape kept x
+    // broadcast_in_dim binds nothing for a rank-0 operand and result, as in JAX
+    if r = 0 then x
+    else
+        let dims = dims |> List.map (canonicalizeAxis "broadcast_in_dim" r x) |> List.sort
+        let kept = [ 0 .. r - 1 ] |> List.filter (fun i -> not (List.contains i dims))
+        let rest = System.Collections.Generic.Queue<int>(shape x)
+        let newShape = [ 0 .. r - 1 ] |> List.map (fun i -> if List.contains i dims then 1 else rest.Dequeue())
+        L.broadcastInDim newShape kept x
 
 let private reduction (prim: int list -> Prim) (prepare: Value -> Value) (axes: int list option) (keepDims: bool) (x: Value) =
     let x = prepare x
@@ -153,10 +156,14 @@ let rows (x: Value) : Value seq =
             L.slice (i :: List.map (fun _ -> 0) rest) (i + 1 :: rest) (Some ones) x |> L.squeeze [ 0 ]
     }
 
-/// full(shape, value): a broadcast of the scalar (staged when tracing, as lax.full is).
-let full (dtype: DType) (shape: int list) (value: float) =
-    let scalar = Concrete(NdArray.scalar dtype false value)
-    if shape.IsEmpty then scalar else L.broadcastInDim shape [] scalar
+/// `value` with `aval`'s dtype, weak type and shape: a scalar, broadcast unless the shape is ()
+/// (staged when tracing, as lax.full is).
+let fullOf (aval: Aval) (value: float) =
+    let scalar = Concrete(NdArray.scalar aval.DType aval.Weak value)
+    if aval.Shape.Length = 0 then scalar else L.broadcastInDim (List.ofArray aval.Shape) [] scalar
+
+/// full(shape, value) of a strong dtype.
+let full (dtype: DType) (shape: int list) (value: float) = fullOf (Aval.make dtype (Array.ofList shape)) value
 
 /// eye(n, m): jnp.eye's lax._eye (iota, add offset, iota, eq, convert_element_type).
 let eye (dtype: DType) (n: int) (m: int) =

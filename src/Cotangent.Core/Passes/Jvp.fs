@@ -21,9 +21,7 @@ let tangentAval (aval: Aval) = aval
 let zeroOf (v: Value) = Zero(tangentAval (Value.aval v))
 
 /// JAX's zeros_like_aval: a full of 0 (a literal for scalars, a broadcast_in_dim otherwise).
-let zerosLike (aval: Aval) : Value =
-    let zero = Concrete(NdArray.scalar aval.DType aval.Weak 0.0)
-    if aval.Shape.Length = 0 then zero else L.broadcastInDim (List.ofArray aval.Shape) [] zero
+let zerosLike (aval: Aval) : Value = NumpyArrays.fullOf aval 0.0
 
 let instantiate (t: Tangent) : Value =
     match t with
@@ -111,9 +109,7 @@ let private addSub (prim: Prim) (negateRight: bool) : JvpRule =
         [ out ], [ t ]
 
 /// JAX's full_like(z, c): c in z's dtype (weak if z is), broadcast to z's shape.
-let fullLike (z: Value) (c: float) =
-    let shape = (Value.aval z).Shape
-    if shape.Length = 0 then constLike z c else L.broadcastInDim (List.ofArray shape) [] (constLike z c)
+let fullLike (z: Value) (c: float) = NumpyArrays.fullOf (Value.aval z) c
 
 /// _balanced_eq: 1 where x is the chosen value z, halved where y ties with it.
 let private balancedEq (x: Value) (z: Value) (y: Value) =

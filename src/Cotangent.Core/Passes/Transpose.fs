@@ -36,16 +36,6 @@ let private defined (p: Primal) =
 let private reshapeTo (shape: int[]) (x: Value) = if (Value.aval x).Shape = shape then x else L.reshape (List.ofArray shape) x
 let private transposeBy (perm: int list) (x: Value) = if perm = [ 0 .. perm.Length - 1 ] then x else L.transpose perm x
 
-/// lax.expand_dims: a broadcast_in_dim inserting size-1 axes at `dims` of the result.
-let private expandDims (dims: int list) (x: Value) =
-    let shape = (Value.aval x).Shape
-    let rank = shape.Length + dims.Length
-    if rank = 0 then x
-    else
-        let rest = Queue<int>(shape)
-        let outShape = [ 0 .. rank - 1 ] |> List.map (fun i -> if List.contains i dims then 1 else rest.Dequeue())
-        L.broadcastInDim outShape ([ 0 .. rank - 1 ] |> List.filter (fun i -> not (List.contains i dims))) x
-
 /// _unbroadcast: sums a cotangent over the dimensions its operand was broadcast along.
 let unbroadcast (aval: Aval) (x: Value) =
     let xs = (Value.aval x).Shape
@@ -75,7 +65,7 @@ let private broadcastInDimT (shape: int list) (bdims: int list) : TransposeRule 
         let unitDims = [ 0 .. operand.Shape.Length - 1 ] |> List.filter (fun i -> operand.Shape[i] = 1)
         let kept = bdims |> List.indexed |> List.filter (fun (i, _) -> not (List.contains i unitDims)) |> List.map snd
         let axes = [ 0 .. shape.Length - 1 ] |> List.filter (fun d -> not (List.contains d kept))
-        [ ct (expandDims unitDims (L.reduceSum axes t)) ]
+        [ ct (NumpyArrays.expandDims unitDims (L.reduceSum axes t)) ]
 
 let private reduceSumT (axes: int list) : TransposeRule =
     fun t ps ->
@@ -176,7 +166,7 @@ let rule (prim: Prim) : TransposeRule =
     | ConvertElementType _ -> fun t ps -> let a = avalOf ps.Head in [ ct (L.convertElementType a.DType a.Weak t) ]
     | BroadcastInDim(shape, dims) -> broadcastInDimT shape dims
     | Reshape _ -> fun t ps -> [ ct (reshapeTo (avalOf ps.Head).Shape t) ]
-    | Squeeze dims -> fun t _ -> [ ct (expandDims dims t) ]
+    | Squeeze dims -> fun t _ -> [ ct (NumpyArrays.expandDims dims t) ]
     | ExpandDims dims -> fun t _ -> [ ct (L.squeeze dims t) ]
     | Transpose perm -> fun t _ -> [ ct (L.transpose (perm |> List.indexed |> List.sortBy snd |> List.map fst) t) ]
     | ReduceSum axes -> reduceSumT axes
@@ -187,15 +177,14 @@ let rule (prim: Prim) : TransposeRule =
     | DynamicSlice _ ->
         fun t ps ->
             let a = avalOf ps.Head
-            let zeros = L.broadcastInDim (List.ofArray a.Shape) [] (Concrete(NdArray.scalar a.DType false 0.0))
+            let zeros = NumpyArrays.full a.DType (List.ofArray a.Shape) 0.0
             ct (L.dynamicUpdateSlice zeros t (ps.Tail |> List.map defined)) :: List.map (fun _ -> None) ps.Tail
     | DynamicUpdateSlice ->
         fun t ps ->
             let indices = ps.Tail.Tail |> List.map defined
             let update = avalOf ps[1]
-            let zeros () =
-                let zero = constLike t 0.0
-                if update.Shape.Length = 0 then zero else L.broadcastInDim (List.ofArray update.Shape) [] zero
+            // lax._zeros(t, shape=update.shape): t's dtype and weak type at the update's shape
+            let zeros () = NumpyArrays.fullOf { Value.aval t with Shape = update.Shape } 0.0
             let operandCt = whenUndefined ps[0] (fun () -> L.dynamicUpdateSlice t (zeros ()) indices)
             let updateCt = whenUndefined ps[1] (fun () -> L.dynamicSlice (List.ofArray update.Shape) t indices)
             operandCt :: updateCt :: List.map (fun _ -> None) indices
