@@ -26,7 +26,8 @@ let literalText (a: NdArray) =
     | F32 when a.Aval.Weak -> NdArray.scalarText F64 value
     | dtype -> NdArray.scalarText dtype value
 
-type private Names() =
+/// Names given in printing order; one instance spans a jaxpr and its regions.
+type Names() =
     let names = Dictionary<Var, string>()
     member _.Name(v: Var) =
         match names.TryGetValue v with
@@ -36,7 +37,17 @@ type private Names() =
             names[v] <- n
             n
 
-let private usedVars (jaxpr: Jaxpr<Prim>) =
+/// A param's printed value: text, or a nested block (a region) printed with the shared names.
+type Param =
+    | Plain of string
+    | Nested of (Names -> Doc)
+
+/// How a dialect's ops print in jaxpr form: the op's name and its params in print order.
+type Syntax<'Op> =
+    { OpName: 'Op -> string
+      Params: 'Op -> (string * Param) list }
+
+let private usedVars (jaxpr: Jaxpr<'Op>) =
     let used = HashSet<Var>()
     let note atom =
         match atom with
@@ -63,11 +74,23 @@ let private atomText (names: Names) (atom: Atom) =
     | Var v -> names.Name v
     | Lit a -> literalText a
 
-let rec private ppJaxpr (names: Names) (jaxpr: Jaxpr<Prim>) : Doc =
+let private ppParams (names: Names) (ps: (string * Param) list) : Doc =
+    let value v =
+        match v with
+        | Plain s -> text s
+        | Nested pp -> pp names
+    match ps with
+    | [] -> Nil
+    | ps ->
+        group (nest 2 (concat [ text "["; brkWith ""; join brk (ps |> List.map (fun (k, v) -> text (k + "=") ++ value v)) ])
+               ++ brkWith "" ++ text "]")
+
+/// A jaxpr of any dialect in JAX's layout, its ops printed by `syntax`.
+let rec ppJaxprWith (syntax: Syntax<'Op>) (names: Names) (jaxpr: Jaxpr<'Op>) : Doc =
     let used = usedVars jaxpr
     let constvars = ppList "" (jaxpr.ConstVars |> List.map (binder names None))
     let invars = ppList "" (jaxpr.InVars |> List.map (binder names None))
-    let eqns = join (brkWith "; ") (jaxpr.Eqns |> List.map (ppEqn names used))
+    let eqns = join (brkWith "; ") (jaxpr.Eqns |> List.map (ppEqn syntax names used))
     let outs = jaxpr.OutVars |> List.map (atomText names)
     let outvars = text "(" ++ ppList "," outs ++ text (if outs.Length = 1 then ",)" else ")")
     group (
@@ -79,22 +102,25 @@ let rec private ppJaxpr (names: Names) (jaxpr: Jaxpr<Prim>) : Doc =
         ++ text " }"
     )
 
-and private ppEqn (names: Names) (used: HashSet<Var>) (eqn: Eqn<Prim>) : Doc =
+and private ppEqn (syntax: Syntax<'Op>) (names: Names) (used: HashSet<Var>) (eqn: Eqn<'Op>) : Doc =
     let lhs = ppList "" (eqn.Outs |> List.map (binder names (Some used)))
-    let ps = ppParams names (Lax.paramsOf eqn.Op)
-    let rhs = [ text (Lax.name eqn.Op); ps; text " " ++ ppList "" (eqn.Inputs |> List.map (atomText names)) ]
+    let ps = ppParams names (syntax.Params eqn.Op)
+    let rhs = [ text (syntax.OpName eqn.Op); ps; text " " ++ ppList "" (eqn.Inputs |> List.map (atomText names)) ]
     if eqn.Outs.IsEmpty then concat rhs else concat (lhs :: text " = " :: rhs)
 
-and private ppParams (names: Names) (ps: (string * ParamValue) list) : Doc =
-    let value v =
-        match v with
-        | ParamValue.Text s -> text s
-        | SubJaxpr closed -> ppJaxpr names closed.Jaxpr
-    match ps with
-    | [] -> Nil
-    | ps ->
-        group (nest 2 (concat [ text "["; brkWith ""; join brk (ps |> List.map (fun (k, v) -> text (k + "=") ++ value v)) ])
-               ++ brkWith "" ++ text "]")
+/// The lax dialect's syntax: JAX's names and params; a pjit's region prints nested.
+let rec laxSyntax : Syntax<Prim> =
+    { OpName = Lax.name
+      Params =
+        fun prim ->
+            Lax.paramsOf prim
+            |> List.map (fun (k, v) ->
+                match v with
+                | ParamValue.Text s -> k, Plain s
+                | SubJaxpr closed -> k, Nested(fun names -> ppJaxprWith laxSyntax names closed.Jaxpr)) }
+
+/// A jaxpr of any dialect as text, 80 columns wide.
+let printWith (syntax: Syntax<'Op>) (jaxpr: Jaxpr<'Op>) : string = format 80 (ppJaxprWith syntax (Names()) jaxpr)
 
 /// The jaxpr as JAX prints it (consts are not printed, as in JAX).
-let print (jaxpr: Jaxpr<Prim>) : string = format 80 (ppJaxpr (Names()) jaxpr)
+let print (jaxpr: Jaxpr<Prim>) : string = printWith laxSyntax jaxpr

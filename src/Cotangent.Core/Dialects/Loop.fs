@@ -1,0 +1,161 @@
+/// The loop dialect: flat buffers with a memory plan, counted loops (with loop-carried values,
+/// like MLIR's scf.for), scalar loads and stores at affine addresses, scalar lax ops, and
+/// whole-buffer library calls for the ops no kernel covers. Statements are generic in an
+/// extension 'X, which the vec dialect (Vec.fs) fills with its SIMD ops; a loop-stage program
+/// contains no extension op (the verifier checks dialect legality per stage).
+module Cotangent.Core.Dialects.Loop
+
+open System
+open System.Text
+open Cotangent.Core
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Dialects.Kernel
+
+/// Where a buffer's storage comes from. Temps share a slot when their live ranges do not
+/// overlap (the memory plan); a slot is sized for its largest buffer.
+type BufferKind =
+    | Arg of index: int
+    | Const of NdArray
+    | Result of index: int
+    | Temp of slot: int
+
+/// Flat row-major storage of `Aval`'s elements.
+[<CustomEquality; NoComparison>]
+type Buffer =
+    { Id: int
+      Aval: Aval
+      Kind: BufferKind }
+
+    override this.Equals(other) =
+        match other with
+        | :? Buffer as b -> b.Id = this.Id
+        | _ -> false
+
+    override this.GetHashCode() = this.Id
+
+/// An element index affine in the loop induction variables: Offset + Σ stride·iv.
+type Addr = { Offset: int; Terms: (Var * int) list }
+
+type Stmt<'X> =
+    /// for iv = Lo to Hi step Step, carrying values (init → body results → loop results).
+    | For of ForLoop<'X>
+    | Load of dst: Var * src: Buffer * Addr
+    /// A lax elementwise op on scalars (or, in the vec dialect, on vectors lane by lane).
+    | Compute of dst: Var * Prim * Atom list
+    | Store of dst: Buffer * Addr * Atom
+    /// dst[addr] = combine(dst[addr], value).
+    | Accum of dst: Buffer * Addr * Combiner * Atom
+    /// Every element of dst set to a scalar.
+    | Fill of dst: Buffer * NdArray
+    /// A lax op on whole buffers (GEMM for dot_general, the reference kernels otherwise).
+    | Call of Prim * inputs: Buffer list * outputs: Buffer list
+    | Ext of 'X
+
+and ForLoop<'X> =
+    { Iv: Var
+      Lo: int
+      Hi: int
+      Step: int
+      /// Split across cores by the runtime (the body writes disjoint elements per iteration).
+      Parallel: bool
+      Carried: (Var * Atom) list
+      Body: Stmt<'X> list
+      Yield: Atom list
+      Results: Var list }
+
+/// A program over buffers: arguments (then consts) in, results out.
+type Program<'X> =
+    { Args: Buffer list
+      Consts: Buffer list
+      Temps: Buffer list
+      Results: Buffer list
+      Body: Stmt<'X> list }
+
+module Addr =
+    let constant offset = { Offset = offset; Terms = [] }
+
+    /// The stride of `iv` in the address (0 when it does not occur).
+    let strideOf (iv: Var) (addr: Addr) =
+        addr.Terms |> List.sumBy (fun (v, s) -> if v = iv then s else 0)
+
+module Buffer =
+    let name (b: Buffer) =
+        match b.Kind with
+        | Arg i -> $"%%arg{i}"
+        | Const _ -> $"%%cst{b.Id}"
+        | Result i -> $"%%res{i}"
+        | Temp _ -> $"%%buf{b.Id}"
+
+    let kindText (b: Buffer) =
+        match b.Kind with
+        | Arg _ -> "arg"
+        | Const _ -> "const"
+        | Result _ -> "result"
+        | Temp slot -> $"temp slot={slot}"
+
+/// Printing: MLIR-like generic form. Vars print as %N (loop vars %iN), named in order of binding.
+type Printer<'X>(ext: Printer<'X> -> 'X -> string list) =
+    let names = Collections.Generic.Dictionary<Var, string>()
+    member _.Var(v: Var) =
+        match names.TryGetValue v with
+        | true, n -> n
+        | _ ->
+            let n = $"%%{names.Count}"
+            names[v] <- n
+            n
+    member this.Atom(a: Atom) =
+        match a with
+        | Var v -> this.Var v
+        | Lit l -> LaxText.literalText l
+    member this.Addr(a: Addr) =
+        let terms = a.Terms |> List.map (fun (v, s) -> if s = 1 then this.Var v else $"{s}*{this.Var v}")
+        let parts = (if a.Offset <> 0 || terms.IsEmpty then [ string a.Offset ] else []) @ terms
+        "[" + String.Join(" + ", parts) + "]"
+    member this.Stmt(s: Stmt<'X>) : string list =
+        match s with
+        | For l ->
+            let carried =
+                if l.Carried.IsEmpty then ""
+                else " iter_args(" + String.Join(", ", l.Carried |> List.map (fun (v, init) -> $"{this.Var v} = {this.Atom init}")) + ")"
+            let results = if l.Results.IsEmpty then "" else String.Join(", ", l.Results |> List.map this.Var) + " = "
+            let par = if l.Parallel then " parallel" else ""
+            let head = $"{results}loop.for {this.Var l.Iv} = {l.Lo} to {l.Hi} step {l.Step}{carried}{par} {{"
+            let body = l.Body |> List.collect this.Stmt
+            let yields = if l.Yield.IsEmpty then [] else [ "loop.yield " + String.Join(", ", l.Yield |> List.map this.Atom) ]
+            head :: ((body @ yields) |> List.map (fun line -> "  " + line)) @ [ "}" ]
+        | Load(dst, src, addr) -> [ $"{this.Var dst} = loop.load {Buffer.name src}{this.Addr addr} : {Aval.str dst.Aval}" ]
+        | Compute(dst, prim, args) ->
+            let ps = Lax.paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text t -> Some $"{k}={t}" | SubJaxpr _ -> None)
+            let ps = if ps.IsEmpty then "" else "[" + String.Join(" ", ps) + "]"
+            [ $"{this.Var dst} = lax.{Lax.name prim}{ps} " + String.Join(", ", args |> List.map this.Atom) + $" : {Aval.str dst.Aval}" ]
+        | Store(dst, addr, v) -> [ $"loop.store {this.Atom v}, {Buffer.name dst}{this.Addr addr}" ]
+        | Accum(dst, addr, c, v) -> [ $"loop.accumulate[{Combiner.name c}] {this.Atom v}, {Buffer.name dst}{this.Addr addr}" ]
+        | Fill(dst, value) -> [ $"loop.fill {LaxText.literalText value}, {Buffer.name dst}" ]
+        | Call(prim, ins, outs) ->
+            let ps = Lax.paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text t -> Some $"{k}={t}" | SubJaxpr _ -> None)
+            let ps = if ps.IsEmpty then "" else "[" + String.Join(" ", ps) + "]"
+            [ $"loop.call @{Lax.name prim}{ps}(" + String.Join(", ", ins |> List.map Buffer.name) + ") -> (" + String.Join(", ", outs |> List.map Buffer.name) + ")" ]
+        | Ext x -> ext this x
+
+/// The program in generic form: a function over its buffers, the memory plan in its header.
+let printWith (ext: Printer<'X> -> 'X -> string list) (p: Program<'X>) : string =
+    let pr = Printer<'X>(ext)
+    let sb = StringBuilder()
+    let decl (b: Buffer) = $"{Buffer.name b}: {Aval.str b.Aval}"
+    sb.Append("loop.func (" + String.Join(", ", p.Args |> List.map decl) + ") -> (" + String.Join(", ", p.Results |> List.map decl) + ") {\n") |> ignore
+    for b in p.Consts do
+        sb.Append($"  {Buffer.name b} = loop.const : {Aval.str b.Aval}\n") |> ignore
+    for b in p.Temps do
+        sb.Append($"  {Buffer.name b} = loop.alloc : {Aval.str b.Aval} {Buffer.kindText b}\n") |> ignore
+    for s in p.Body do
+        for line in pr.Stmt s do
+            sb.Append("  ").Append(line).Append('\n') |> ignore
+    sb.Append("}").ToString()
+
+/// Walks every statement, loops' bodies included, in program order.
+let rec iterStmts (f: Stmt<'X> -> unit) (stmts: Stmt<'X> list) =
+    for s in stmts do
+        f s
+        match s with
+        | For l -> iterStmts f l.Body
+        | _ -> ()

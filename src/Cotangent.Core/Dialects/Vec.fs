@@ -1,0 +1,48 @@
+/// The vec dialect: Vector256 operations added to the loop dialect as its extension ops. A vector
+/// value is a Var of aval `dtype[W]` (W lanes, 32 bytes: 8 × f32, 4 × f64); `Compute` on vector
+/// operands is lanewise (a rank-0 literal operand is splat). A vectorized loop steps by W over
+/// contiguous lanes and is followed by a scalar tail loop for the remainder.
+module Cotangent.Core.Dialects.Vec
+
+open System
+open Cotangent.Core
+open Cotangent.Core.Dialects.Kernel
+open Cotangent.Core.Dialects.Loop
+
+type VecOp =
+    /// W consecutive elements from addr (the vector loop's induction variable has stride 1 in it).
+    | VLoad of dst: Var * src: Buffer * Addr
+    /// W consecutive elements to addr.
+    | VStore of dst: Buffer * Addr * Atom
+    /// Every lane set to a scalar.
+    | VSplat of dst: Var * Atom
+    /// The lanes of a vector combined into a scalar.
+    | VReduce of dst: Var * Combiner * Atom
+
+type VecStmt = Stmt<VecOp>
+type VecProgram = Program<VecOp>
+
+/// Lanes per 256-bit vector of `dtype`.
+let width (dtype: DType) =
+    match dtype with
+    | F64 -> 4
+    | F32 | I32 | U32 -> 8
+    | Bool -> 32
+
+let isVector (v: Var) = v.Aval.Shape.Length = 1
+
+let private printOp (pr: Printer<VecOp>) (op: VecOp) : string list =
+    match op with
+    | VLoad(dst, src, addr) -> [ $"{pr.Var dst} = vec.load {Buffer.name src}{pr.Addr addr} : {Aval.str dst.Aval}" ]
+    | VStore(dst, addr, v) -> [ $"vec.store {pr.Atom v}, {Buffer.name dst}{pr.Addr addr}" ]
+    | VSplat(dst, v) -> [ $"{pr.Var dst} = vec.splat {pr.Atom v} : {Aval.str dst.Aval}" ]
+    | VReduce(dst, c, v) -> [ $"{pr.Var dst} = vec.reduce[{Combiner.name c}] {pr.Atom v} : {Aval.str dst.Aval}" ]
+
+/// The program in generic form (loop and vec ops).
+let print (p: VecProgram) : string = printWith printOp p
+
+/// True when no statement (loop bodies included) is a vec op: the loop stage's legality.
+let isScalarOnly (p: VecProgram) =
+    let mutable ok = true
+    iterStmts (fun s -> match s with Ext _ -> ok <- false | _ -> ()) p.Body
+    ok
