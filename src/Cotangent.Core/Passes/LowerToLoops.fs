@@ -1,0 +1,216 @@
+/// The `lower-to-loops` pass: kernel → loop. Every value becomes a flat buffer; temps get a
+/// memory plan (a slot is reused once its buffer is dead, and an elementwise kernel writes in
+/// place over an input that dies there); each fusion becomes a loop nest of loads, scalar ops
+/// and stores (reductions carry their accumulator through the innermost loop when it is
+/// reduced); the other lax ops become whole-buffer calls. Guarantees: no vec op is produced.
+module Cotangent.Core.Passes.LowerToLoops
+
+open System.Collections.Generic
+open Cotangent.Core
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Dialects.Kernel
+open Cotangent.Core.Dialects.Loop
+open Cotangent.Core.Dialects.Vec
+
+/// Loops with at least this many elements of work are split across cores.
+let parallelThreshold = 1 <<< 15
+
+let private iv () = Var.fresh (Aval.scalar I32)
+
+/// Merges adjacent dims that every view (and the row-major output) walks contiguously and that
+/// agree on being reduced, so a kernel over [1000, 1000] can run as one loop of 10^6.
+let private collapse (space: int list) (views: View list) (reduced: int list) =
+    let dims = ResizeArray<int * int list * bool>() // size, strides per view, reduced?
+    space |> List.iteri (fun k n -> dims.Add((n, views |> List.map (fun v -> v.Strides[k]), List.contains k reduced)))
+    let mutable k = dims.Count - 2
+    while k >= 0 do
+        let n0, s0, r0 = dims[k]
+        let n1, s1, r1 = dims[k + 1]
+        if r0 = r1 && List.forall2 (fun a b -> a = b * n1) s0 s1 then
+            dims[k] <- (n0 * n1, s1, r0)
+            dims.RemoveAt(k + 1)
+        k <- k - 1
+    let space = dims |> Seq.map (fun (n, _, _) -> n) |> List.ofSeq
+    let views = views |> List.mapi (fun j v -> { v with Strides = dims |> Seq.map (fun (_, s, _) -> s[j]) |> List.ofSeq })
+    let reduced = dims |> Seq.indexed |> Seq.choose (fun (k, (_, _, r)) -> if r then Some k else None) |> List.ofSeq
+    space, views, reduced
+
+let private addr (offset: int) (ivs: Var list) (strides: int list) =
+    { Offset = offset; Terms = List.zip ivs strides |> List.filter (fun (_, s) -> s <> 0) }
+
+/// The loop nest of one fusion, reading `ins` and writing `outs`.
+let private lowerFusion (f: Fusion) (ins: Buffer list) (outs: Buffer list) : VecStmt list =
+    let reducedAxes = match f.Kind with Loop -> [] | Input(_, axes) -> axes
+    let space, views, reduced =
+        if Shape.size (Array.ofList f.Space) = 0 then f.Space, f.Views, reducedAxes
+        else collapse f.Space f.Views reducedAxes
+    let rank = space.Length
+    let ivs = List.init rank (fun _ -> iv ())
+    let rowMajor = List.ofArray (Shape.strides (Array.ofList space))
+    let keptStrides =
+        // the output's row-major strides over the kept dims, 0 over the reduced ones
+        let kept = space |> List.mapi (fun k n -> if List.contains k reduced then 1 else n)
+        let s = Shape.strides (Array.ofList kept)
+        List.init rank (fun k -> if List.contains k reduced then 0 else s[k])
+    let env = Dictionary<Var, Atom>()
+    let atom a = match a with Var v -> env[v] | Lit _ -> a
+    // the body at the innermost point: loads, scalar ops; returns the output values
+    let bodyAt (ivs: Var list) : VecStmt list * Atom list =
+        let loads =
+            List.map3 (fun (v: Var) (view: View) (b: Buffer) ->
+                let dst = Var.fresh v.Aval
+                env[v] <- Var dst
+                Load(dst, b, addr view.Offset ivs view.Strides)) f.Body.InVars views ins
+        let ops =
+            f.Body.Eqns |> List.map (fun e ->
+                let dst = Var.fresh e.Outs.Head.Aval
+                env[e.Outs.Head] <- Var dst
+                Compute(dst, e.Op, List.map atom e.Inputs))
+        loads @ ops, List.map atom f.Body.OutVars
+    let total = Shape.size (Array.ofList space)
+    let par (k: int) = k = 0 && total >= parallelThreshold && not (List.contains 0 reduced)
+    let loop (k: int) carried body yields results =
+        For { Iv = ivs[k]; Lo = 0; Hi = space[k]; Step = 1; Parallel = par k; Carried = carried; Body = body; Yield = yields; Results = results }
+    match f.Kind with
+    | Loop ->
+        let rec nest k =
+            if k = rank then
+                let stmts, values = bodyAt ivs
+                stmts @ List.map2 (fun (o: Buffer) v -> Store(o, addr 0 ivs rowMajor, v)) outs values
+            else [ loop k [] (nest (k + 1)) [] [] ]
+        if total = 0 then [] else nest 0
+    | Input(c, _) ->
+        let out = outs.Head
+        let dtype = out.Aval.DType
+        let identity = Combiner.identity c dtype
+        let innerReduced = rank > 0 && List.contains (rank - 1) reduced
+        let rec nest k =
+            if innerReduced && k = rank - 1 then
+                let acc, result = Var.fresh (Aval.scalar dtype), Var.fresh (Aval.scalar dtype)
+                let stmts, values = bodyAt ivs
+                let next = Var.fresh (Aval.scalar dtype)
+                [ loop k [ acc, Lit identity ] (stmts @ [ Compute(next, Combiner.binary c, [ Var acc; values.Head ]) ]) [ Var next ] [ result ]
+                  Accum(out, addr 0 ivs keptStrides, c, Var result) ]
+            elif k = rank then
+                let stmts, values = bodyAt ivs
+                stmts @ [ Accum(out, addr 0 ivs keptStrides, c, values.Head) ]
+            else [ loop k [] (nest (k + 1)) [] [] ]
+        Fill(out, identity) :: (if total = 0 then [] else nest 0)
+
+/// Live ranges and slots: each temp gets the first free slot (or its dying input's, in place).
+type private Planner() =
+    let slots = ResizeArray<bool>() // in use?
+    member _.Take() =
+        match Seq.tryFindIndex not slots with
+        | Some s -> slots[s] <- true; s
+        | None -> slots.Add true; slots.Count - 1
+    member _.Release(s: int) = slots[s] <- false
+    member _.Count = slots.Count
+
+let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
+    let jaxpr = closed.Jaxpr
+    let eqns = Array.ofList jaxpr.Eqns
+    let mutable nextId = 0
+    let make aval kind =
+        let b = { Id = nextId; Aval = aval; Kind = kind }
+        nextId <- nextId + 1
+        b
+    let buffers = Dictionary<Var, Buffer>()
+    let args = jaxpr.InVars |> List.mapi (fun i v -> let b = make v.Aval (Arg i) in buffers[v] <- b; b)
+    let consts = ResizeArray(List.map2 (fun (v: Var) c -> let b = make v.Aval (Const c) in buffers[v] <- b; b) jaxpr.ConstVars closed.Consts)
+    // last use of each var (program outputs live to the end)
+    let lastUse = Dictionary<Var, int>()
+    eqns |> Array.iteri (fun i e -> for a in e.Inputs do match a with Var v -> lastUse[v] <- i | Lit _ -> ())
+    // an outvar produced by an equation (first occurrence) is written straight into its result
+    let results = ResizeArray<Buffer>()
+    let resultOf = Dictionary<Var, Buffer>()
+    let copies = ResizeArray<Atom * Buffer>()
+    jaxpr.OutVars |> List.iteri (fun i a ->
+        let r = make (Atom.aval a) (Result i)
+        results.Add r
+        match a with
+        | Var v when not (resultOf.ContainsKey v) && not (buffers.ContainsKey v) -> resultOf[v] <- r
+        | a -> copies.Add((a, r)))
+    let planner = Planner()
+    let temps = ResizeArray<Buffer>()
+    let mutable inPlace = 0
+    let body = ResizeArray<VecStmt>()
+    let bufferOf (a: Atom) =
+        match a with
+        | Var v -> buffers[v]
+        | Lit l ->
+            let b = make l.Aval (Const l)
+            consts.Add b
+            b
+    let slotOf (b: Buffer) = match b.Kind with Temp s -> Some s | _ -> None
+    for i in 0 .. eqns.Length - 1 do
+        let e = eqns[i]
+        let ins = e.Inputs |> List.map bufferOf
+        let dying = e.Inputs |> List.choose (fun a -> match a with Var v when lastUse[v] = i && not (resultOf.ContainsKey v) -> Some buffers[v] | _ -> None) |> List.distinct
+        // in place: an elementwise output over an input read at the same element it writes
+        let reusable =
+            match e.Op with
+            | Fusion f when f.Kind = Loop ->
+                let reads = List.zip f.Views ins
+                dying |> List.filter (fun b ->
+                    reads |> List.forall (fun (view, b') -> b' <> b || view = View.contiguous f.Space))
+            | _ -> []
+        let reused = HashSet<int>()
+        let outs =
+            e.Outs |> List.map (fun v ->
+                let b =
+                    match resultOf.TryGetValue v with
+                    | true, r -> r
+                    | _ ->
+                        let candidate =
+                            reusable |> List.tryFind (fun b ->
+                                b.Aval.DType = v.Aval.DType && Aval.size b.Aval = Aval.size v.Aval && not (reused.Contains b.Id) && (slotOf b).IsSome)
+                        match candidate with
+                        | Some b ->
+                            reused.Add b.Id |> ignore
+                            inPlace <- inPlace + 1
+                            let t = make v.Aval b.Kind
+                            temps.Add t
+                            t
+                        | None ->
+                            let t = make v.Aval (Temp(planner.Take()))
+                            temps.Add t
+                            t
+                buffers[v] <- b
+                b)
+        match e.Op with
+        | Fusion f -> body.AddRange(lowerFusion f ins outs)
+        | Lax prim -> body.Add(Call(prim, ins, outs))
+        for b in dying do
+            match slotOf b with
+            | Some s when not (reused.Contains b.Id) -> planner.Release s
+            | _ -> ()
+        // outputs nobody reads are dead at once
+        for v, b in List.zip e.Outs outs do
+            if not (lastUse.ContainsKey v) && not (resultOf.ContainsKey v) then
+                match slotOf b with
+                | Some s -> planner.Release s
+                | None -> ()
+    // results that are inputs, consts, literals or repeated outputs are copied
+    for a, r in copies do
+        let src = bufferOf a
+        let n = Aval.size r.Aval
+        match a with
+        | Lit l -> body.Add(Fill(r, l))
+        | Var _ when n = 0 -> ()
+        | Var _ ->
+            let i, x = iv (), Var.fresh (Aval.scalar r.Aval.DType)
+            let a = { Offset = 0; Terms = [ i, 1 ] }
+            body.Add(For { Iv = i; Lo = 0; Hi = n; Step = 1; Parallel = n >= parallelThreshold; Carried = []
+                           Body = [ Load(x, src, a); Store(r, a, Var x) ]; Yield = []; Results = [] })
+    { Args = args; Consts = List.ofSeq consts; Temps = List.ofSeq temps; Results = List.ofSeq results; Body = List.ofSeq body },
+    planner.Count,
+    inPlace
+
+/// Runs the pass; statistics: buffers, slots after reuse, in-place kernels.
+let run (closed: ClosedJaxpr<Op>) =
+    let p, slots, inPlace = lower closed
+    p,
+    [ "num-temps", p.Temps.Length, "Number of temporary buffers"
+      "num-slots", slots, "Number of memory slots after reuse"
+      "num-in-place", inPlace, "Number of outputs written in place over a dying input" ]
