@@ -159,3 +159,38 @@ let rec iterStmts (f: Stmt<'X> -> unit) (stmts: Stmt<'X> list) =
         match s with
         | For l -> iterStmts f l.Body
         | _ -> ()
+
+/// Every problem in a program: a scalar used before it is bound or bound twice, a buffer that is
+/// not declared, a loop whose carried values, yields and results disagree; [] means valid.
+let verify (p: Program<'X>) (extVars: 'X -> Var list * Atom list * Buffer list) : string list =
+    let problems = ResizeArray<string>()
+    let declared = Collections.Generic.HashSet<int>(p.Args @ p.Consts @ p.Temps @ p.Results |> List.map (fun b -> b.Id))
+    let bound = Collections.Generic.HashSet<Var>()
+    let bind (v: Var) = if not (bound.Add v) then problems.Add $"%%{v.Id} is bound twice"
+    let use' (a: Atom) = match a with Var v when not (bound.Contains v) -> problems.Add $"%%{v.Id} is used before it is bound" | _ -> ()
+    let buffer (b: Buffer) = if not (declared.Contains b.Id) then problems.Add $"{Buffer.name b} is not declared"
+    let rec walk (stmts: Stmt<'X> list) =
+        for s in stmts do
+            match s with
+            | For l ->
+                if l.Carried.Length <> l.Yield.Length || l.Carried.Length <> l.Results.Length then
+                    problems.Add $"loop over %%{l.Iv.Id} carries {l.Carried.Length} values, yields {l.Yield.Length}, returns {l.Results.Length}"
+                if l.Step <= 0 then problems.Add $"loop over %%{l.Iv.Id} has step {l.Step}"
+                List.iter (snd >> use') l.Carried
+                bind l.Iv
+                List.iter (fst >> bind) l.Carried
+                walk l.Body
+                List.iter use' l.Yield
+                List.iter bind l.Results
+            | Load(dst, src, a) -> buffer src; List.iter (fst >> Var >> use') a.Terms; bind dst
+            | Compute(dst, _, args) -> List.iter use' args; bind dst
+            | Store(dst, a, v) | Accum(dst, a, _, v) -> buffer dst; List.iter (fst >> Var >> use') a.Terms; use' v
+            | Fill(dst, _) -> buffer dst
+            | Call(_, ins, outs) -> List.iter buffer (ins @ outs)
+            | Ext x ->
+                let defs, uses, bufs = extVars x
+                List.iter use' uses
+                List.iter buffer bufs
+                List.iter bind defs
+    walk p.Body
+    List.ofSeq problems

@@ -46,3 +46,16 @@ let isScalarOnly (p: VecProgram) =
     let mutable ok = true
     iterStmts (fun s -> match s with Ext _ -> ok <- false | _ -> ()) p.Body
     ok
+
+/// The vars a vec op binds, the atoms it reads and the buffers it touches (for the verifier).
+let private extVars (op: VecOp) =
+    match op with
+    | VLoad(dst, src, a) -> [ dst ], (a.Terms |> List.map (fst >> Var)), [ src ]
+    | VStore(dst, a, v) -> [], v :: (a.Terms |> List.map (fst >> Var)), [ dst ]
+    | VSplat(dst, v) -> [ dst ], [ v ], []
+    | VReduce(dst, _, v) -> [ dst ], [ v ], []
+
+/// Every problem in a loop- or vec-stage program; `loopStage` also rejects vec ops.
+let verify (loopStage: bool) (p: VecProgram) : string list =
+    let legality = if loopStage && not (isScalarOnly p) then [ "a vec op in a loop-stage program" ] else []
+    legality @ Loop.verify p extVars

@@ -115,7 +115,7 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
     let vloop =
         For { Iv = viv; Lo = l.Lo; Hi = mainHi; Step = w; Parallel = l.Parallel
               Carried = accs |> List.map (fun (acc, c) -> vec[acc], Lit(NdArray.withWeak false (Combiner.identity c t)))
-              Body = List.ofSeq body; Yield = l.Yield |> List.map operand; Results = vresults }
+              Body = (if l.Parallel then List.ofSeq hoisted @ List.ofSeq body else List.ofSeq body); Yield = l.Yield |> List.map operand; Results = vresults }
     // fold each vector accumulator, then the loop's own init, into the scalar tail's init
     let folds, inits =
         List.zip3 accs vresults l.Carried
@@ -124,7 +124,9 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
             [ Ext(VReduce(h, c, Var vr)); Compute(s, Combiner.binary c, [ init; Var h ]) ], Var s)
         |> List.unzip
     let tail = For { l with Lo = mainHi; Parallel = false; Carried = List.map2 (fun (acc, _) i -> acc, i) l.Carried inits }
-    List.ofSeq hoisted @ [ vloop ] @ List.concat folds @ [ tail ]
+    // a parallel loop is split across cores and must not read values from outside it, so its
+    // invariant loads and splats stay in its body (one per iteration of W lanes)
+    (if l.Parallel then [] else List.ofSeq hoisted) @ [ vloop ] @ List.concat folds @ [ tail ]
 
 let rec private walk (count: int ref) (stmts: VecStmt list) : VecStmt list =
     stmts |> List.collect (fun s ->

@@ -1,0 +1,148 @@
+/// The jit compiler: a lax program through the pass pipeline (inline, dce, cse, simplify on lax;
+/// fuse to kernels; lower-to-loops; vectorize) to an executable. Takes pass-manager options (the
+/// dump flags); returns the compiled program with its readable text. Guarantees: a custom
+/// pipeline that stops early is finished with the conversions execution needs (fuse,
+/// lower-to-loops), and the executable computes what the interpreter computes (up to the
+/// documented approximation bounds and the reassociation of vectorized reductions).
+module Cotangent.Core.Jit
+
+open System.Text
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.PassManager
+
+/// A module at one stage of progressive lowering.
+type Module =
+    | LaxModule of ClosedJaxpr<Prim>
+    | KernelModule of ClosedJaxpr<Kernel.Op>
+    | LoopModule of Vec.VecProgram
+
+let private stageName m =
+    match m with
+    | LaxModule _ -> "lax"
+    | KernelModule _ -> "kernel"
+    | LoopModule _ -> "loop"
+
+let private stats (xs: (string * int * string) list) : Stat list =
+    xs |> List.map (fun (n, v, d) -> { Name = n; Value = v; Description = d })
+
+let private wrong (pass: string) (expected: string) (m: Module) : 'a =
+    raise (CotangentException(pass, $"expects the {expected} dialect, got a {stageName m} module; order the pipeline lax passes, fuse, lower-to-loops, vectorize", None))
+
+let private onLax name title description (f: ClosedJaxpr<Prim> -> ClosedJaxpr<Prim> * Stat list) : Pass<Module> =
+    { Name = name; Title = title; Description = description
+      Run = fun m -> match m with LaxModule c -> (let r, s = f c in LaxModule r, s) | _ -> wrong name "lax" m }
+
+let private fusePass: Pass<Module> =
+    { Name = "fuse"; Title = "Fuse"
+      Description = "Groups elementwise ops, index remaps and trailing reductions into kernel.fusion ops (lax → kernel)"
+      Run = fun m -> match m with LaxModule c -> (let r, s = Passes.Fuse.run c in KernelModule r, stats s) | _ -> wrong "fuse" "lax" m }
+
+let private lowerPass: Pass<Module> =
+    { Name = "lower-to-loops"; Title = "LowerToLoops"
+      Description = "Lowers kernels to loop nests over planned buffers (kernel → loop)"
+      Run = fun m -> match m with KernelModule c -> (let r, s = Passes.LowerToLoops.run c in LoopModule r, stats s) | _ -> wrong "lower-to-loops" "kernel" m }
+
+let private vectorizePass: Pass<Module> =
+    { Name = "vectorize"; Title = "Vectorize"
+      Description = "Turns contiguous innermost loops into Vector256 loops with scalar tails (loop → vec)"
+      Run = fun m -> match m with LoopModule p -> (let r, s = Passes.Vectorize.run p in LoopModule r, stats s) | _ -> wrong "vectorize" "loop" m }
+
+/// Every pass `--pipeline` may name.
+let registry: Pass<Module> list = [ fusePass; lowerPass; vectorizePass ]
+
+/// What Jit runs when no pipeline is given.
+let defaultPipeline = [ "fuse"; "lower-to-loops"; "vectorize" ]
+
+/// A Graphviz picture: one node per op, one cluster per fused kernel (its body's ops inside).
+let private dot (m: Module) =
+    let sb = StringBuilder("digraph cotangent {\n  rankdir=TB;\n  node [shape=box, fontname=monospace];\n")
+    let id (v: Var) = $"v{v.Id}"
+    let edgeFrom (a: Atom) (target: string) =
+        match a with
+        | Var v -> sb.Append($"  {id v} -> {target};\n") |> ignore
+        | Lit _ -> ()
+    let inputs (vars: Var list) = for v in vars do sb.Append($"  {id v} [label=\"{Aval.str v.Aval}\", shape=ellipse];\n") |> ignore
+    let eqn (k: int) (name: string) (ins: Atom list) (outs: Var list) =
+        let node = $"op{k}"
+        sb.Append($"  {node} [label=\"{name}\"];\n") |> ignore
+        for a in ins do edgeFrom a node
+        for v in outs do sb.Append($"  {id v} [label=\"{Aval.str v.Aval}\", shape=ellipse];\n  {node} -> {id v};\n") |> ignore
+    match m with
+    | LaxModule c ->
+        inputs (c.Jaxpr.ConstVars @ c.Jaxpr.InVars)
+        c.Jaxpr.Eqns |> List.iteri (fun k e -> eqn k (Lax.name e.Op) e.Inputs e.Outs)
+    | KernelModule c ->
+        inputs (c.Jaxpr.ConstVars @ c.Jaxpr.InVars)
+        c.Jaxpr.Eqns |> List.iteri (fun k e ->
+            match e.Op with
+            | Kernel.Lax p -> eqn k (Lax.name p) e.Inputs e.Outs
+            | Kernel.Fusion f ->
+                sb.Append($"  subgraph cluster_{k} {{\n    label=\"{f.Name}\";\n") |> ignore
+                f.Body.Eqns |> List.iteri (fun j b -> sb.Append($"    op{k}_{j} [label=\"{Lax.name b.Op}\"];\n") |> ignore)
+                sb.Append($"    op{k} [label=\"{f.Name} {Shape.pyTuple f.Space}\", shape=plaintext];\n  }}\n") |> ignore
+                for a in e.Inputs do edgeFrom a $"op{k}"
+                for v in e.Outs do sb.Append($"  {id v} [label=\"{Aval.str v.Aval}\", shape=ellipse];\n  op{k} -> {id v};\n") |> ignore)
+    | LoopModule p ->
+        p.Body |> List.iteri (fun k s ->
+            let label =
+                match s with
+                | Loop.For l -> $"loop.for {l.Lo}..{l.Hi} step {l.Step}"
+                | Loop.Call(prim, _, _) -> $"loop.call @{Lax.name prim}"
+                | Loop.Fill _ -> "loop.fill"
+                | Loop.Load _ | Loop.Compute _ | Loop.Store _ | Loop.Accum _ | Loop.Ext _ -> "scalar"
+            sb.Append($"  s{k} [label=\"{label}\"];\n") |> ignore
+            if k > 0 then sb.Append($"  s{k - 1} -> s{k};\n") |> ignore)
+    sb.Append("}\n").ToString()
+
+let private print (format: DumpFormat) (m: Module) =
+    match format, m with
+    | Dot, m -> dot m
+    | (Jaxpr | Ir), LaxModule c -> LaxText.print c.Jaxpr
+    | (Jaxpr | Ir), KernelModule c -> Kernel.print c.Jaxpr
+    | (Jaxpr | Ir), LoopModule p -> Vec.print p
+
+let private verify (m: Module) =
+    let problems =
+        match m with
+        | LaxModule c -> LaxVerify.verify c.Jaxpr
+        | KernelModule c -> Kernel.verify c.Jaxpr
+        | LoopModule p -> Vec.verify false p
+    if not problems.IsEmpty then
+        raise (CotangentException("verifier", System.String.Join("; ", problems), None))
+
+let hooks: Hooks<Module> =
+    { Print = print; Verify = verify; Extension = fun f -> match f with Dot -> "dot" | Jaxpr | Ir -> "ir" }
+
+/// A compiled program: the optimized stages, an executable and the pass manager's report.
+type Compiled =
+    { Kernels: ClosedJaxpr<Kernel.Op> option
+      Program: Vec.VecProgram
+      Run: NdArray list -> NdArray list
+      Report: Report }
+
+/// The readable compiled program: the fused kernels as jaxpr-like bodies, then the loops.
+let text (c: Compiled) =
+    let kernels = match c.Kernels with Some k -> Kernel.print k.Jaxpr + "\n\n" | None -> ""
+    kernels + Vec.print c.Program
+
+/// Compiles a lax program with the pass pipeline chosen by `options` (dumps go to `sink`).
+let compileWith (options: Options) (sink: string -> unit) (closed: ClosedJaxpr<Prim>) : Compiled =
+    let mutable kernels = None
+    let capture (p: Pass<Module>) =
+        { p with Run = fun m -> let r, s = p.Run m in (match r with KernelModule k -> kernels <- Some k | _ -> ()); r, s }
+    let registry = registry |> List.map capture
+    let final, report = PassManager.run options registry defaultPipeline hooks sink (LaxModule closed)
+    // finish what execution needs when a custom pipeline stopped early
+    let rec finish m =
+        match m with
+        | LaxModule _ -> finish (fst ((capture fusePass).Run m))
+        | KernelModule _ -> finish (fst (lowerPass.Run m))
+        | LoopModule p -> p
+    let program = finish final
+    let exe = Backend.Runtime.compile program
+    { Kernels = kernels; Program = program; Run = exe.Run; Report = report }
+
+/// Compiles with the options in `COTANGENT_FLAGS` (dumps to stderr).
+let compile (closed: ClosedJaxpr<Prim>) =
+    compileWith (PassManager.fromEnvironment Options.empty) (fun s -> eprintf "%s" s) closed
