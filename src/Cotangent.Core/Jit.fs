@@ -49,10 +49,17 @@ let private vectorizePass: Pass<Module> =
       Run = fun m -> match m with LoopModule p -> (let r, s = Passes.Vectorize.run p in LoopModule r, stats s) | _ -> wrong "vectorize" "loop" m }
 
 /// Every pass `--pipeline` may name.
-let registry: Pass<Module> list = [ fusePass; lowerPass; vectorizePass ]
+let registry: Pass<Module> list =
+    [ onLax "inline" "Inliner" "Inlines every pjit region into its caller" Passes.Inline.inlineCalls
+      onLax "dce" "DCE" "Removes equations and consts whose results are unused" Passes.Dce.dce
+      onLax "cse" "CSE" "Merges equations that compute the same op on the same operands" Passes.Cse.cse
+      onLax "simplify" "Simplify" "Folds constants and applies IEEE-safe identities (x*1, x-0, reshape of reshape, ...)" Passes.Simplify.simplify
+      fusePass
+      lowerPass
+      vectorizePass ]
 
 /// What Jit runs when no pipeline is given.
-let defaultPipeline = [ "fuse"; "lower-to-loops"; "vectorize" ]
+let defaultPipeline = [ "inline"; "dce"; "cse"; "simplify"; "fuse"; "lower-to-loops"; "vectorize" ]
 
 /// A Graphviz picture: one node per op, one cluster per fused kernel (its body's ops inside).
 let private dot (m: Module) =

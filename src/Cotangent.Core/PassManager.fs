@@ -16,10 +16,7 @@ open System.IO
 open System.Text
 
 /// A counter a pass reports, as MLIR's `Pass::Statistic`: `num-cse'd`, 2, "Number of operations CSE'd".
-type Stat =
-    { Name: string
-      Value: int
-      Description: string }
+type Stat = Passes.PassTypes.Stat
 
 /// `jaxpr`: JAX's text form; `ir`: the generic form that parses back; `dot`: a Graphviz picture.
 type DumpFormat =

@@ -92,25 +92,6 @@ type PeTrace(level: int) =
             eqns.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
             outs |> List.map (fun v -> Traced(PeTracer(this, Unknown(Var v))))
 
-/// Keeps only the equations the outputs depend on (JAX emits only what its outputs reach).
-let dce (jaxpr: Jaxpr<Prim>) : Jaxpr<Prim> =
-    let live = HashSet<Var>()
-    let mark atom =
-        match atom with
-        | Var v -> live.Add v |> ignore
-        | Lit _ -> ()
-    List.iter mark jaxpr.OutVars
-    let kept =
-        List.foldBack
-            (fun (e: Eqn<Prim>) acc ->
-                if e.Outs |> List.exists live.Contains then
-                    List.iter mark e.Inputs
-                    e :: acc
-                else acc)
-            jaxpr.Eqns []
-    let usedConsts = jaxpr.ConstVars |> List.filter live.Contains
-    { jaxpr with Eqns = kept; ConstVars = usedConsts }
-
 /// An input of a partially evaluated function: known, or unknown of an aval.
 type PartialInput =
     | KnownInput of Value
@@ -139,7 +120,8 @@ let traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput list
         let outAtoms = outs |> List.indexed |> List.filter (fun (i, v) -> instantiate outs.Length i || isUnknown v) |> List.map (snd >> trace.AtomOf)
         let residuals = trace.Residuals
         let jaxpr =
-            dce { ConstVars = residuals |> List.map fst; InVars = List.choose id invars; Eqns = trace.Eqns; OutVars = outAtoms }
+            // JAX emits only what the outputs reach
+            Dce.dceJaxpr { ConstVars = residuals |> List.map fst; InVars = List.choose id invars; Eqns = trace.Eqns; OutVars = outAtoms } |> fst
         let values = jaxpr.ConstVars |> List.map (fun v -> residuals |> List.find (fun (r, _) -> r = v) |> snd)
         let known =
             outs |> List.map (fun v ->

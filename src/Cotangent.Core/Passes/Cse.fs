@@ -1,0 +1,93 @@
+/// cse: common-subexpression elimination by hash-consing in one forward walk (MLIR's `cse`). Takes
+/// a closed jaxpr; returns one where no two equations apply the same primitive, params and inputs.
+/// Guarantees: a removed equation's outputs are read from the first equal one (same avals, weak
+/// types included); literals match only bit for bit (0.0 never stands for -0.0); regions untouched.
+module Cotangent.Core.Passes.Cse
+
+open System
+open System.Collections.Generic
+open Cotangent.Core
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Passes.PassTypes
+
+/// An input as CSE compares it: a var by identity, a literal by dtype, weak type, shape and bits.
+[<Struct>]
+type private AtomKey =
+    | VarKey of id: int64
+    | LitKey of dtype: DType * weak: bool * shape: int list * bits: int64 list
+
+let private bits (a: NdArray) : int64 list =
+    match a.Data with
+    | BoolData d -> d |> Seq.map (fun b -> if b then 1L else 0L) |> List.ofSeq
+    | I32Data d -> d |> Seq.map int64 |> List.ofSeq
+    | U32Data d -> d |> Seq.map int64 |> List.ofSeq
+    | F32Data d -> d |> Seq.map (fun x -> int64 (BitConverter.SingleToInt32Bits x)) |> List.ofSeq
+    | F64Data d -> d |> Seq.map BitConverter.DoubleToInt64Bits |> List.ofSeq
+
+let private atomKey (atom: Atom) =
+    match atom with
+    | Var v -> VarKey v.Id
+    | Lit a -> LitKey(a.Aval.DType, a.Aval.Weak, List.ofArray a.Aval.Shape, bits a)
+
+/// A primitive as CSE compares it. Params without regions compare structurally; a primitive that
+/// carries regions compares by its name, its params' text and each region's printed text, with the
+/// regions' consts compared by reference (their values are not in the text).
+[<CustomEquality; NoComparison>]
+type private OpKey =
+    | Plain of Prim
+    | WithRegions of name: string * text: string list * consts: NdArray list
+
+    override this.Equals(other) =
+        match this, other with
+        | Plain p, (:? OpKey as o) ->
+            match o with
+            | Plain q -> p = q
+            | WithRegions _ -> false
+        | WithRegions(n, t, c), (:? OpKey as o) ->
+            match o with
+            | WithRegions(m, u, d) -> n = m && t = u && c.Length = d.Length && List.forall2 (fun x y -> obj.ReferenceEquals(x, y)) c d
+            | Plain _ -> false
+        | _ -> false
+
+    override this.GetHashCode() =
+        match this with
+        | Plain p -> hash p
+        | WithRegions(n, t, _) -> hash (n, t)
+
+let private opKey (prim: Prim) =
+    match Lax.regions prim with
+    | [] -> Plain prim
+    | regions ->
+        let paramText (name: string, value: ParamValue) =
+            match value with
+            | Text s -> name + "=" + s
+            | SubJaxpr closed -> name + "=" + LaxText.print closed.Jaxpr
+        WithRegions(Lax.name prim, Lax.paramsOf prim |> List.map paramText, regions |> List.collect (fun r -> r.Consts))
+
+/// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
+/// removals) is removed and its outputs read from the earlier one's.
+let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
+    let env = Dictionary<Var, Atom>()
+    let subst atom =
+        match atom with
+        | Var v ->
+            match env.TryGetValue v with
+            | true, a -> a
+            | _ -> atom
+        | Lit _ -> atom
+    let seen = Dictionary<struct (OpKey * AtomKey list), Var list>(HashIdentity.Structural)
+    let kept = ResizeArray<Eqn<Prim>>()
+    let mutable removed = 0
+    for e in closed.Jaxpr.Eqns do
+        let inputs = e.Inputs |> List.map subst
+        let key = struct (opKey e.Op, inputs |> List.map atomKey)
+        match seen.TryGetValue key with
+        | true, outs when List.map (fun (v: Var) -> v.Aval) outs = List.map (fun (v: Var) -> v.Aval) e.Outs ->
+            List.iter2 (fun (o: Var) v -> env[o] <- Var v) e.Outs outs
+            removed <- removed + 1
+        | _ ->
+            seen.TryAdd(key, e.Outs) |> ignore
+            kept.Add { e with Inputs = inputs }
+    { closed with Jaxpr = { closed.Jaxpr with Eqns = List.ofSeq kept; OutVars = closed.Jaxpr.OutVars |> List.map subst } },
+    [ stat "num-cse'd" "Number of equations CSE'd" removed ]

@@ -1,0 +1,38 @@
+/// dce: dead-code elimination on lax jaxprs (JAX's pe.dce_jaxpr without effects). Takes a closed
+/// jaxpr; returns one whose equations all feed an output and whose constvars (and consts) are all
+/// used. Guarantees: invars and outvars are unchanged; kept equations keep their order and vars;
+/// regions are left as they are (run `inline` first to clean inside them).
+module Cotangent.Core.Passes.Dce
+
+open System.Collections.Generic
+open Cotangent.Core
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Passes.PassTypes
+
+/// `jaxpr` with only the equations its outputs depend on, and only the constvars they read,
+/// and the number of equations erased. No primitive has effects yet, so liveness is data flow.
+let dceJaxpr (jaxpr: Jaxpr<Prim>) : Jaxpr<Prim> * int =
+    let live = HashSet<Var>()
+    let mark atom =
+        match atom with
+        | Var v -> live.Add v |> ignore
+        | Lit _ -> ()
+    List.iter mark jaxpr.OutVars
+    let kept =
+        List.foldBack
+            (fun (e: Eqn<Prim>) acc ->
+                if e.Outs |> List.exists live.Contains then
+                    List.iter mark e.Inputs
+                    e :: acc
+                else acc)
+            jaxpr.Eqns []
+    { jaxpr with Eqns = kept; ConstVars = jaxpr.ConstVars |> List.filter live.Contains },
+    jaxpr.Eqns.Length - kept.Length
+
+/// The `dce` pass: unused equations and unused constvars (with their consts) removed.
+let dce (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
+    let jaxpr, erased = dceJaxpr closed.Jaxpr
+    let used = HashSet<Var>(jaxpr.ConstVars)
+    let consts = List.zip closed.Jaxpr.ConstVars closed.Consts |> List.filter (fst >> used.Contains) |> List.map snd
+    { Jaxpr = jaxpr; Consts = consts },
+    [ stat "num-erased" "Number of equations erased because no output depends on them" erased ]

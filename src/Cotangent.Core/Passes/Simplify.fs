@@ -1,0 +1,258 @@
+/// simplify: constant folding and IEEE-exact algebraic identities, to a bounded fixpoint (MLIR's
+/// canonicalize with folders). Takes a closed jaxpr; returns one computing bit for bit the same
+/// outputs (folding runs the reference interpreter), without the equations that became dead.
+/// Guarantees: an equation is replaced only by an atom or equation of exactly its output aval
+/// (shape, dtype and weak type); folding never turns a broadcast of a scalar into a big constant.
+module Cotangent.Core.Passes.Simplify
+
+open System
+open System.Collections.Generic
+open Cotangent.Core
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Backend
+open Cotangent.Core.Passes.PassTypes
+
+/// What a rule proposes for a one-output equation: read its output from an atom, or rebind it
+/// by another equation.
+type private Rewrite =
+    | Forward of Atom
+    | Replace of Prim * Atom list
+
+/// Every element of `a` is `target`; floats compare bit for bit (-0.0 is not 0.0, NaN is nothing).
+let private allEqual (target: float) (a: NdArray) =
+    match a.Data with
+    | BoolData d -> d |> Array.forall (fun b -> b = (target <> 0.0))
+    | I32Data d -> d |> Array.forall (fun x -> float x = target)
+    | U32Data d -> d |> Array.forall (fun x -> float x = target)
+    | F32Data d ->
+        let t = BitConverter.SingleToInt32Bits(float32 target)
+        d |> Array.forall (fun x -> BitConverter.SingleToInt32Bits x = t)
+    | F64Data d ->
+        let t = BitConverter.DoubleToInt64Bits target
+        d |> Array.forall (fun x -> BitConverter.DoubleToInt64Bits x = t)
+
+/// What the walk knows about the vars of the program being built: known values (consts and
+/// folded results) and the equation binding each var.
+type private Facts() =
+    member val Values = Dictionary<Var, NdArray>()
+    member val Producers = Dictionary<Var, Eqn<Prim>>()
+
+    member this.Value(atom: Atom) =
+        match atom with
+        | Lit a -> Some a
+        | Var v ->
+            match this.Values.TryGetValue v with
+            | true, a -> Some a
+            | _ -> None
+
+    member this.Producer(atom: Atom) =
+        match atom with
+        | Var v ->
+            match this.Producers.TryGetValue v with
+            | true, e -> Some e
+            | _ -> None
+        | Lit _ -> None
+
+    /// The scalar literal every element of `atom` is: a literal, or broadcast_in_dim of one.
+    member this.Splat(atom: Atom) =
+        match atom, this.Producer atom with
+        | Lit a, _ -> Some a
+        | Var _, Some { Op = BroadcastInDim _; Inputs = [ Lit a ] } -> Some a
+        | Var _, _ -> None
+
+    member this.IsAll (target: float) (atom: Atom) =
+        match this.Value atom, this.Splat atom with
+        | Some a, _ | None, Some a -> allEqual target a
+        | None, None -> false
+
+// ---------------------------------------------------------------------------------------------
+// Rules. Each proposes rewrites; `fits` keeps the first whose aval is the equation's exactly.
+
+let private forward (inputs: Atom list) = List.truncate 1 inputs |> List.map Forward
+
+// x * 1 = 1 * x = x (exact for every x, NaN and -0.0 included)
+let private mulOne (facts: Facts) (inputs: Atom list) =
+    match inputs with
+    | [ x; y ] -> [ if facts.IsAll 1.0 y then Forward x
+                    if facts.IsAll 1.0 x then Forward y ]
+    | _ -> []
+
+// x + -0.0 = -0.0 + x = x (not x + 0.0: -0.0 + 0.0 = 0.0); integers: x + 0 = x
+let private addNegZero (facts: Facts) (inputs: Atom list) =
+    match inputs with
+    | [ x; y ] -> [ if facts.IsAll -0.0 y then Forward x
+                    if facts.IsAll -0.0 x then Forward y ]
+    | _ -> []
+
+// x - 0.0 = x (-0.0 - 0.0 = -0.0)
+let private subZero (facts: Facts) (inputs: Atom list) =
+    match inputs with
+    | [ x; y ] when facts.IsAll 0.0 y -> [ Forward x ]
+    | _ -> []
+
+// x / 1 = x
+let private divOne (facts: Facts) (inputs: Atom list) =
+    match inputs with
+    | [ x; y ] when facts.IsAll 1.0 y -> [ Forward x ]
+    | _ -> []
+
+// neg(neg(x)) = x
+let private negNeg (facts: Facts) (inputs: Atom list) =
+    match inputs |> List.tryExactlyOne |> Option.bind facts.Producer with
+    | Some { Op = Neg; Inputs = [ x ] } -> [ Forward x ]
+    | Some _ | None -> []
+
+// select_n(i, x0, x1, ..) = x_i for a constant i; select_n(p, x, x, ..) = x
+let private selectN (facts: Facts) (inputs: Atom list) =
+    match inputs with
+    | which :: (first :: _ as cases) ->
+        [ match facts.Splat which with
+          | Some p ->
+              let i = int (NdArray.item 0 p)
+              if i >= 0 && i < cases.Length then Forward cases[i]
+          | None -> ()
+          match first with
+          | Var v when cases |> List.forall (fun c -> c = Var v) -> Forward first
+          | Var _ | Lit _ -> () ]
+    | _ -> []
+
+// broadcast_in_dim(broadcast_in_dim(x, s1, d1), s2, d2) = broadcast_in_dim(x, s2, d2 ∘ d1)
+let private broadcastOfBroadcast (facts: Facts) (shape: int list) (dims: int list) (inputs: Atom list) =
+    match inputs |> List.tryExactlyOne |> Option.bind facts.Producer with
+    | Some { Op = BroadcastInDim(_, inner); Inputs = [ x ] } -> [ Replace(BroadcastInDim(shape, inner |> List.map (fun d -> dims[d])), [ x ]) ]
+    | Some _ | None -> []
+
+// reshape(reshape(x)) = reshape(x), and so for squeeze and expand_dims (row-major reshapes too)
+let private reshapeOfReshape (facts: Facts) (sizes: int list) (inputs: Atom list) =
+    match inputs |> List.tryExactlyOne |> Option.bind facts.Producer with
+    | Some { Op = Reshape _ | Squeeze _ | ExpandDims _; Inputs = [ x ] } -> [ Replace(Reshape sizes, [ x ]) ]
+    | Some _ | None -> []
+
+// layout(splat c) = c at rank 0, else broadcast_in_dim(c): every element is the literal
+let private ofSplat (facts: Facts) (out: Aval) (inputs: Atom list) =
+    match inputs |> List.tryHead |> Option.bind facts.Splat with
+    | Some c when out.Shape.Length = 0 -> [ Forward(Lit c) ]
+    | Some c -> [ Replace(BroadcastInDim(List.ofArray out.Shape, []), [ Lit c ]) ]
+    | None -> []
+
+let private isIdentity (perm: int list) = perm = List.init perm.Length id
+
+/// The rewrites proposed for `prim` on (substituted) `inputs` with output aval `out`. A layout op
+/// whose output aval is its operand's moves no element, so `forward` proposes the operand.
+let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
+    match prim with
+    | Neg -> negNeg facts inputs
+    | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
+    | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not | Pow -> []
+    | Add | AddAny -> addNegZero facts inputs
+    | Sub -> subZero facts inputs
+    | Mul -> mulOne facts inputs
+    | Div -> divOne facts inputs
+    | Rem | Max | Min | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And | Or -> []
+    | SelectN -> selectN facts inputs
+    | ConvertElementType _ -> forward inputs
+    | BroadcastInDim(shape, dims) -> forward inputs @ broadcastOfBroadcast facts shape dims inputs
+    | Reshape sizes -> forward inputs @ reshapeOfReshape facts sizes inputs @ ofSplat facts out inputs
+    | Squeeze _ | ExpandDims _ -> forward inputs @ ofSplat facts out inputs
+    | Transpose perm -> (if isIdentity perm then forward inputs else []) @ ofSplat facts out inputs
+    | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ -> []
+    // a slice (static or dynamic, whose starts clamp) with the operand's shape takes every element
+    | Slice _ | DynamicSlice _ -> forward inputs @ ofSplat facts out inputs
+    | DynamicUpdateSlice -> []
+    | Concatenate _ -> if inputs.Length = 1 then forward inputs else []
+    | Pad config -> if config |> List.forall ((=) (0, 0, 0)) then forward inputs else []
+    | Rev dims ->
+        let moves = inputs |> List.exists (fun x -> dims |> List.exists (fun d -> (Atom.aval x).Shape[d] > 1))
+        (if moves then [] else forward inputs) @ ofSplat facts out inputs
+    | Iota _ | StopGradient | Pjit _ -> []
+
+/// The rewrite fits a one-output equation binding `outs` when it gives exactly that aval.
+let private fits (outs: Var list) (rewrite: Rewrite) =
+    match outs, rewrite with
+    | [ o ], Forward a -> Atom.aval a = o.Aval
+    | [ o ], Replace(prim, inputs) ->
+        try LaxTypes.abstractEval prim (List.map Atom.aval inputs) = [ o.Aval ]
+        with :? CotangentException -> false
+    | _, (Forward _ | Replace _) -> false
+
+// ---------------------------------------------------------------------------------------------
+// Folding: an equation whose inputs are all known runs in the interpreter, unless it would make
+// a constant bigger than its inputs, or an array out of scalars only (a broadcast of a literal,
+// an iota: kept as they are, since the rules above make layout ops of literals broadcasts).
+
+let private fold (facts: Facts) (e: Eqn<Prim>) (inputs: Atom list) : NdArray list option =
+    let values = inputs |> List.map facts.Value
+    if values |> List.forall Option.isSome then
+        let args = List.choose id values
+        let largest = args |> List.fold (fun m a -> max m (Aval.size a.Aval)) 1
+        let fromArrays = args |> List.exists (fun a -> a.Aval.Shape.Length > 0)
+        if e.Outs |> List.forall (fun o -> Aval.size o.Aval <= largest && (fromArrays || o.Aval.Shape.Length = 0)) then
+            try
+                let results = Interpreter.eval e.Op args
+                if List.map (fun (r: NdArray) -> r.Aval) results = List.map (fun (o: Var) -> o.Aval) e.Outs then Some results else None
+            with :? CotangentException -> None
+        else None
+    else None
+
+/// One forward walk: each equation rewritten by the first fitting rule, folded, or kept.
+/// Returns the new program and the numbers of equations folded and simplified.
+let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
+    let facts = Facts()
+    let env = Dictionary<Var, Atom>()
+    let subst atom =
+        match atom with
+        | Var v ->
+            match env.TryGetValue v with
+            | true, a -> a
+            | _ -> atom
+        | Lit _ -> atom
+    let constVars, consts = ResizeArray closed.Jaxpr.ConstVars, ResizeArray closed.Consts
+    List.iter2 (fun v c -> facts.Values[v] <- c) closed.Jaxpr.ConstVars closed.Consts
+    let eqns = ResizeArray<Eqn<Prim>>()
+    let emit (e: Eqn<Prim>) =
+        eqns.Add e
+        for o in e.Outs do facts.Producers[o] <- e
+    let mutable folded, simplified = 0, 0
+    for e in closed.Jaxpr.Eqns do
+        let inputs = e.Inputs |> List.map subst
+        let out = match e.Outs with [ o ] -> o.Aval | _ -> Aval.scalar Bool
+        match rules facts e.Op inputs out |> List.tryFind (fits e.Outs) with
+        | Some(Forward a) ->
+            simplified <- simplified + 1
+            env[e.Outs.Head] <- a
+        | Some(Replace(prim, ins)) ->
+            simplified <- simplified + 1
+            emit { e with Op = prim; Inputs = ins }
+        | None ->
+            match fold facts e inputs with
+            | Some results ->
+                folded <- folded + 1
+                List.iter2 (fun (o: Var) (r: NdArray) ->
+                    if r.Aval.Shape.Length = 0 then env[o] <- Lit r
+                    else
+                        // the output var is bound as a constvar instead
+                        facts.Values[o] <- r
+                        constVars.Add o
+                        consts.Add r) e.Outs results
+            | None -> emit { e with Inputs = inputs }
+    let jaxpr =
+        { closed.Jaxpr with ConstVars = List.ofSeq constVars; Eqns = List.ofSeq eqns; OutVars = closed.Jaxpr.OutVars |> List.map subst }
+    { Jaxpr = jaxpr; Consts = List.ofSeq consts }, folded, simplified
+
+/// Walks after the first: a rewrite can enable another upstream of where the walk is.
+let private maxWalks = 8
+
+/// The `simplify` pass: folds and rewrites until nothing changes (at most `maxWalks` walks), then
+/// erases the equations and constvars that no output reaches any more.
+let simplify (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
+    let rec loop closed n totalFolded totalSimplified =
+        let next, folded, simplified = walk closed
+        if (folded = 0 && simplified = 0) || n + 1 >= maxWalks then next, totalFolded + folded, totalSimplified + simplified
+        else loop next (n + 1) (totalFolded + folded) (totalSimplified + simplified)
+    let result, folded, simplified = loop closed 0 0 0
+    let cleaned, dceStats = Dce.dce result
+    cleaned,
+    [ stat "num-folded" "Number of equations folded into constants" folded
+      stat "num-simplified" "Number of equations rewritten by an algebraic identity" simplified ]
+    @ dceStats
