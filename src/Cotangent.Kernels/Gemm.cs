@@ -112,16 +112,19 @@ internal static unsafe class GemmDriver<T, K>
     private sealed class Job
     {
         private readonly PackBuffer bBuffer = new();
-        private readonly Action<int, int> packB, rowsBody, panelsBody;
+        private readonly Action<int, int> packB, worker;
         private bool transA, transB, accumulate;
         private int m, n, k, lda, ldb, ldc, jc, nc, pc, kc;
+        // Dynamic split: workers claim chunks (of chunkSize row tiles, or of B panels) from nextChunk,
+        // so a worker slowed by another process on the shared cores takes fewer of them.
+        private bool splitRows;
+        private int chunkSize, chunks, nextChunk;
         private T* a, b, c, bp;
 
         public Job()
         {
             packB = (lo, hi) => GemmPack<T>.PackB(transB, b, ldb, pc, kc, jc, nc, K.NR, lo, hi, bp);
-            rowsBody = (lo, hi) => Block(lo * K.MR, Math.Min(m, hi * K.MR), 0, Panels);
-            panelsBody = (lo, hi) => Block(0, m, lo, hi);
+            worker = (_, _) => Claim();
         }
 
         private int Panels => (nc + K.NR - 1) / K.NR;
@@ -148,11 +151,26 @@ internal static unsafe class GemmDriver<T, K>
                     bp = (T*)bBuffer.Get(Panels * K.NR * kc * sizeof(T));
                     if (!split) { packB(0, Panels); Block(0, m, 0, Panels); continue; }
                     Threads.For(Panels, 1, packB);
-                    // Rows split keeps each worker's A block private and B shared; with few rows,
+                    // A rows split keeps each worker's A block private and B shared; with few rows,
                     // split B's panels instead (each worker packs the same small A).
-                    if (rowTiles >= 4 * Threads.Workers) Threads.For(rowTiles, 1, rowsBody);
-                    else Threads.For(Panels, 1, panelsBody);
+                    int pieces = 4 * Threads.Workers;
+                    splitRows = rowTiles >= pieces;
+                    int units = splitRows ? rowTiles : Panels;
+                    chunkSize = Math.Max(1, Math.Min((units + pieces - 1) / pieces, splitRows ? K.MC / K.MR : units));
+                    chunks = (units + chunkSize - 1) / chunkSize;
+                    nextChunk = 0;
+                    Threads.For(Threads.Workers, 1, worker);
                 }
+            }
+        }
+
+        private void Claim()
+        {
+            for (int i; (i = Interlocked.Increment(ref nextChunk) - 1) < chunks;)
+            {
+                int lo = i * chunkSize, hi = lo + chunkSize;
+                if (splitRows) Block(lo * K.MR, Math.Min(m, hi * K.MR), 0, Panels);
+                else Block(0, m, lo, Math.Min(Panels, hi));
             }
         }
 
