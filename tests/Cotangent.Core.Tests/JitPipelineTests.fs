@@ -85,7 +85,7 @@ let ``dump-dir writes one numbered file per snapshot and dot draws one cluster p
     try
         let options = PassManager.parseFlags $"--print-ir-after=fuse --dump-dir={dir} --dump-format=dot" verifying
         compile options (traced seed [ weak; weak ]) |> ignore
-        let files = IO.Directory.GetFiles dir |> Array.map IO.Path.GetFileName
+        let files = IO.Directory.GetFiles dir |> Array.map (fun f -> nonNull (IO.Path.GetFileName f))
         Assert.Equal<string[]>([| "00_fuse.dot" |], files)
         let dot = IO.File.ReadAllText(IO.Path.Combine(dir, files[0]))
         Assert.Contains("digraph", dot)

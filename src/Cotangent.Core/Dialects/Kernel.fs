@@ -93,15 +93,21 @@ module View =
     /// The row-major view of a whole array of `shape`.
     let contiguous (shape: int list) = { Offset = 0; Strides = List.ofArray (Shape.strides (Array.ofList shape)) }
 
-    /// Flat element index of each point of `space`, row-major.
+    /// Flat element index of each point of `space`, row-major (strides may be negative).
     let indices (space: int list) (view: View) : int[] =
         let shape = Array.ofList space
-        if shape.Length = 0 then
-            [| view.Offset |]
-        else
-            let strides = Array.ofList view.Strides
-            let offsets = Array.init shape.Length (fun k -> Array.init shape[k] (fun c -> c * strides[k] + (if k = 0 then view.Offset else 0)))
-            Backend.Buffers.sourceIndices shape offsets
+        let strides = Array.ofList view.Strides
+        let out = Array.zeroCreate (Shape.size shape)
+        let mutable pos = 0
+        let rec walk k at =
+            if k = shape.Length then
+                out[pos] <- at
+                pos <- pos + 1
+            else
+                for c in 0 .. shape[k] - 1 do
+                    walk (k + 1) (at + c * strides[k])
+        if out.Length > 0 then walk 0 view.Offset
+        out
 
     let text (view: View) =
         let strides = System.String.Join(",", view.Strides)

@@ -32,19 +32,20 @@ let private role (prim: Prim) =
     | Iota _ | Pjit _ -> Opaque
 
 /// An index map from a kernel's space to an array's multi-index: x[j] = Off[j] + Σ Coef[j][k]·s[k].
-type private IndexMap = { Off: int[]; Coef: int[][] }
+type private IndexMap = { Off: int[]; Coef: int[][]; Rank: int }
 
 /// The map that reads an array of `shape` at every point of `space` with lax's implicit
 /// broadcasting (rank 0 everywhere; size-1 dimensions pinned to 0).
 let private broadcastMap (shape: int[]) (space: int[]) =
     { Off = Array.zeroCreate shape.Length
+      Rank = space.Length
       Coef =
         Array.init shape.Length (fun j ->
             Array.init space.Length (fun k -> if k = j && shape[j] = space[k] then 1 else 0)) }
 
 let private linear (shape: int[]) (m: IndexMap) : View =
     let strides = Shape.strides shape
-    let n = if m.Coef.Length = 0 then 0 else m.Coef[0].Length
+    let n = m.Rank
     { Offset = Array.fold2 (fun acc s o -> acc + s * o) 0 strides m.Off
       Strides = List.init n (fun k -> Array.fold2 (fun acc s (c: int[]) -> acc + s * c[k]) 0 strides m.Coef) }
 
@@ -54,9 +55,9 @@ let private nonUnit (shape: int[]) = shape |> Array.indexed |> Array.filter (fun
 /// The map into a remap's operand `x` given the map into its result `y`; None when the remap is
 /// not an index map (a reshape that regroups dimensions).
 let private through (prim: Prim) (x: int[]) (y: int[]) (m: IndexMap) : IndexMap option =
-    let zeroRow () = Array.zeroCreate (if m.Coef.Length = 0 then 0 else m.Coef[0].Length)
-    let n = if m.Coef.Length = 0 then 0 else m.Coef[0].Length
-    let pick (rows: (int * int[]) array) = Some { Off = Array.map fst rows; Coef = Array.map snd rows }
+    let n = m.Rank
+    let zeroRow () = Array.zeroCreate n
+    let pick (rows: (int * int[]) array) = Some { Off = Array.map fst rows; Coef = Array.map snd rows; Rank = n }
     match prim with
     | BroadcastInDim(_, bdims) ->
         let bd = Array.ofList bdims
@@ -170,7 +171,7 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
                 match Seq.tryFindIndex (fun (s, w) -> s = src && w = view) inputs with
                 | Some k -> Var invars[k]
                 | None ->
-                    let iv = Var.fresh (Aval.scalar src.Aval.DType)
+                    let iv = Var.fresh { src.Aval with Shape = [||] }
                     inputs.Add((src, view))
                     invars.Add iv
                     Var iv

@@ -1,0 +1,210 @@
+/// IL codegen for the loop and vec dialects: compiles a segment (a run of top-level statements
+/// other than Call/Fill) into a DynamicMethod `Kernel(buffers, lo, hi)` reading and writing
+/// `buffers[b.Id]` through pointers. Scalar and vector vars live in IL locals, loop induction vars
+/// are int32 locals; a parallel segment's outermost loop runs over [lo, hi) instead of its bounds.
+module Cotangent.Core.Backend.Emit
+
+open System
+open System.Collections.Generic
+open System.Reflection.Emit
+open Cotangent.Core
+open Cotangent.Core.Dialects.Kernel
+open Cotangent.Core.Dialects.Loop
+open Cotangent.Core.Dialects.Vec
+open Cotangent.Core.Backend.EmitScalar
+open Cotangent.Core.Backend.EmitVector
+
+/// A compiled segment: `buffers` points at a table of base addresses indexed by Buffer.Id.
+type Kernel = delegate of buffers: nativeint * lo: int * hi: int -> unit
+
+let private fail (detail: string) : 'a = raise (CotangentException("", "emit: " + detail, None))
+
+/// Vars a statement list uses but does not bind (its inputs from the enclosing code).
+let freeVars (stmts: Stmt<VecOp> list) : Set<Var> =
+    let bound = HashSet<Var>()
+    let used = HashSet<Var>()
+    let atom a = match a with Var v -> used.Add v |> ignore | Lit _ -> ()
+    let addr (a: Addr) = for v, _ in a.Terms do used.Add v |> ignore
+    let bind (v: Var) = bound.Add v |> ignore
+    let rec walk (stmts: Stmt<VecOp> list) =
+        for s in stmts do
+            match s with
+            | For l ->
+                bind l.Iv
+                for v, init in l.Carried do
+                    bind v
+                    atom init
+                walk l.Body
+                List.iter atom l.Yield
+                List.iter bind l.Results
+            | Load(dst, _, a) -> bind dst; addr a
+            | Compute(dst, _, args) -> bind dst; List.iter atom args
+            | Store(_, a, v) | Accum(_, a, _, v) -> addr a; atom v
+            | Fill _ | Call _ -> ()
+            | Ext(VLoad(dst, _, a)) -> bind dst; addr a
+            | Ext(VStore(_, a, v)) -> addr a; atom v
+            | Ext(VSplat(dst, v)) | Ext(VReduce(dst, _, v)) -> bind dst; atom v
+    walk stmts
+    Set.ofSeq used - Set.ofSeq bound
+
+/// The buffers a statement list touches.
+let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
+    let seen = Dictionary<int, Buffer>()
+    let add (b: Buffer) = seen[b.Id] <- b
+    iterStmts (fun s ->
+        match s with
+        | Load(_, b, _) | Store(b, _, _) | Accum(b, _, _, _) | Fill(b, _) -> add b
+        | Call(_, ins, outs) -> List.iter add ins; List.iter add outs
+        | Ext(VLoad(_, b, _)) | Ext(VStore(b, _, _)) -> add b
+        | For _ | Compute _ | Ext(VSplat _) | Ext(VReduce _) -> ()) stmts
+    List.ofSeq seen.Values
+
+/// Compiles `stmts` to a Kernel. With `parallelOuter`, `stmts` is one For whose bounds the
+/// kernel takes from (lo, hi); otherwise lo and hi are ignored.
+let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list) : Kernel =
+    let dm = DynamicMethod(name, typeof<Void>, [| typeof<nativeint>; typeof<int>; typeof<int> |], typeof<ScalarOps>.Module, true)
+    let il = dm.GetILGenerator()
+    let locals = Dictionary<Var, LocalBuilder>()
+    let bases = Dictionary<int, LocalBuilder>()
+    for b in buffersOf stmts do
+        let local = il.DeclareLocal typeof<nativeint>
+        il.Emit OpCodes.Ldarg_0
+        il.Emit(OpCodes.Ldc_I4, b.Id * IntPtr.Size)
+        il.Emit OpCodes.Add
+        il.Emit OpCodes.Ldind_I
+        il.Emit(OpCodes.Stloc, local)
+        bases[b.Id] <- local
+    let typeOf (v: Var) =
+        match v.Aval.Shape.Length with
+        | 0 -> clrType v.Aval.DType
+        | 1 -> vectorTypeOf v.Aval
+        | _ -> fail $"a var of {Aval.str v.Aval} is neither a scalar nor a vector"
+    let define (v: Var) =
+        match locals.TryGetValue v with
+        | true, l -> l
+        | _ ->
+            let l = il.DeclareLocal(typeOf v)
+            locals[v] <- l
+            l
+    let store (v: Var) = il.Emit(OpCodes.Stloc, define v)
+    let read (v: Var) =
+        match locals.TryGetValue v with
+        | true, l -> il.Emit(OpCodes.Ldloc, l)
+        | _ -> fail $"{name} reads var {v.Id} ({Aval.str v.Aval}) that it does not bind (a value may not cross a loop.call or loop.fill)"
+    let loadScalar (a: Atom) =
+        match a with
+        | Var v -> read v
+        | Lit l -> emitLiteral il l
+    /// Pushes `a` as a vector of `dtype`: a vector var as is, a scalar var or literal splat.
+    let loadVector (dtype: DType) (a: Atom) =
+        match a with
+        | Var v when isVector v -> read v
+        | Var _ | Lit _ -> loadScalar a; emitSplat il dtype
+    let address (b: Buffer) (a: Addr) =
+        il.Emit(OpCodes.Ldloc, bases[b.Id])
+        il.Emit(OpCodes.Ldc_I4, a.Offset)
+        for v, stride in a.Terms do
+            read v
+            if stride <> 1 then
+                il.Emit(OpCodes.Ldc_I4, stride)
+                il.Emit OpCodes.Mul
+            il.Emit OpCodes.Add
+        il.Emit OpCodes.Conv_I
+        il.Emit(OpCodes.Ldc_I4, elementSize b.Aval.DType)
+        il.Emit OpCodes.Mul
+        il.Emit OpCodes.Add
+    /// The element type of a vector op: its first float operand's, else the mask width's.
+    let vectorElement (dst: Var) (args: Atom list) =
+        args
+        |> List.tryPick (fun a -> let d = (Atom.aval a).DType in if DType.isFloat d then Some d else None)
+        |> Option.defaultWith (fun () -> if dst.Aval.DType = Bool then maskElement dst.Aval.Shape[0] else dst.Aval.DType)
+    let isVectorAtom (a: Atom) = match a with Var v -> isVector v | Lit _ -> false
+    let loadFor (v: Var) (a: Atom) = if isVector v then loadVector (vectorElement v [ a ]) a else loadScalar a
+    // A stand-in operand for values already on the stack (combining in Accum).
+    let onStack (dtype: DType) = Lit(NdArray.scalar dtype false 0.0)
+    let rec emitStmt (outer: bool) (s: Stmt<VecOp>) =
+        match s with
+        | For l -> emitFor outer l
+        | Load(dst, src, a) ->
+            address src a
+            emitLoadIndirect il src.Aval.DType
+            store dst
+        | Compute(dst, prim, args) ->
+            if isVector dst || List.exists isVectorAtom args then
+                let dtype = vectorElement dst args
+                emitVector il prim dtype args (loadVector dtype)
+            else
+                emitScalar il prim args loadScalar
+            store dst
+        | Store(dst, a, v) ->
+            address dst a
+            loadScalar v
+            emitStoreIndirect il dst.Aval.DType
+        | Accum(dst, a, c, v) when isVectorAtom v ->
+            let dtype = dst.Aval.DType
+            let at = il.DeclareLocal typeof<nativeint>
+            address dst a
+            il.Emit(OpCodes.Stloc, at)
+            il.Emit(OpCodes.Ldloc, at)
+            emitVectorLoad il dtype
+            loadVector dtype v
+            emitVector il (Combiner.binary c) dtype [ onStack dtype; onStack dtype ] ignore
+            il.Emit(OpCodes.Ldloc, at)
+            emitVectorStore il dtype
+        | Accum(dst, a, c, v) ->
+            let dtype = dst.Aval.DType
+            address dst a
+            il.Emit OpCodes.Dup
+            emitLoadIndirect il dtype
+            loadScalar v
+            emitScalar il (Combiner.binary c) [ onStack dtype; onStack dtype ] ignore
+            emitStoreIndirect il dtype
+        | Fill _ | Call _ -> fail $"{name}: loop.fill and loop.call run only at the top level"
+        | Ext(VLoad(dst, src, a)) ->
+            address src a
+            emitVectorLoad il src.Aval.DType
+            store dst
+        | Ext(VStore(dst, a, v)) ->
+            loadVector dst.Aval.DType v
+            address dst a
+            emitVectorStore il dst.Aval.DType
+        | Ext(VSplat(dst, v)) ->
+            loadVector dst.Aval.DType v
+            store dst
+        | Ext(VReduce(dst, c, v)) ->
+            loadVector dst.Aval.DType v
+            emitReduce il c dst.Aval.DType
+            store dst
+    // scf.for: iv from lo while iv < hi; carried locals updated from the yields at the end of
+    // each iteration (all yields pushed first, so a yield may read another carried value).
+    and emitFor (outer: bool) (l: ForLoop<VecOp>) =
+        let iv = define l.Iv
+        if outer then il.Emit OpCodes.Ldarg_1 else il.Emit(OpCodes.Ldc_I4, l.Lo)
+        il.Emit(OpCodes.Stloc, iv)
+        for v, init in l.Carried do
+            loadFor v init
+            store v
+        let top = il.DefineLabel()
+        let test = il.DefineLabel()
+        il.Emit(OpCodes.Br, test)
+        il.MarkLabel top
+        List.iter (emitStmt false) l.Body
+        List.iter2 loadFor (List.map fst l.Carried) l.Yield
+        for v, _ in List.rev l.Carried do
+            store v
+        il.Emit(OpCodes.Ldloc, iv)
+        il.Emit(OpCodes.Ldc_I4, l.Step)
+        il.Emit OpCodes.Add
+        il.Emit(OpCodes.Stloc, iv)
+        il.MarkLabel test
+        il.Emit(OpCodes.Ldloc, iv)
+        if outer then il.Emit OpCodes.Ldarg_2 else il.Emit(OpCodes.Ldc_I4, l.Hi)
+        il.Emit(OpCodes.Blt, top)
+        // a loop's results are its carried values after the last iteration
+        List.iter2 (fun (r: Var) (v: Var, _) -> locals[r] <- locals[v]) l.Results l.Carried
+    match parallelOuter, stmts with
+    | true, [ For l ] -> emitFor true l
+    | true, _ -> fail $"{name}: a parallel segment must be a single loop"
+    | false, _ -> List.iter (emitStmt false) stmts
+    il.Emit OpCodes.Ret
+    dm.CreateDelegate(typeof<Kernel>) :?> Kernel
