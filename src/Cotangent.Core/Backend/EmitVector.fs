@@ -91,23 +91,27 @@ let private required (name: string) (dtype: DType) (arity: int) =
     | Some m -> m
     | None -> raise (CotangentException("", $"emit: Vector256.{name} for {DType.shortName dtype} is missing", None))
 
-/// The Vector256 function of a transcendental: the BCL's where it has one. The one place to plug
-/// in Cotangent.Kernels.VecMath later (same shape: static Vector256<T> -> Vector256<T>).
+/// The Vector256 function of a transcendental: Cotangent.Kernels.VecMath's own approximations
+/// (float32 computed in float32; max-ulp bounds in VecMath and checked by its tests).
 let vectorMath (prim: Prim) (dtype: DType) : MethodInfo option =
-    if not (DType.isFloat dtype) then None
-    else
-        match prim with
-        | Exp -> vectorMethod "Exp" dtype 1
-        | Log -> vectorMethod "Log" dtype 1
-        | Sin -> vectorMethod "Sin" dtype 1
-        | Cos -> vectorMethod "Cos" dtype 1
-        | Log1p | Expm1 | Tan | Tanh | Pow | Atan2 -> None
-        | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not
-        | Add | Sub | Mul | Div | Rem | Max | Min | Eq | Ne | Lt | Le | Gt | Ge | And | Or | AddAny | SelectN
-        | ConvertElementType _ | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _
-        | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _
-        | Slice _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient
-        | Pjit _ -> None
+    let own (name: string) =
+        if DType.isFloat dtype then
+            Some(typeof<Cotangent.Kernels.VecMath>.GetMethod(name, [| vectorType dtype |]) |> nonNull)
+        else None
+    match prim with
+    | Exp -> own "Exp"
+    | Log -> own "Log"
+    | Sin -> own "Sin"
+    | Cos -> own "Cos"
+    | Tanh -> own "Tanh"
+    | Logistic -> own "Logistic"
+    | Log1p | Expm1 | Tan | Pow | Atan2 -> None
+    | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Sqrt | Rsqrt | Abs | IntegerPow _ | Not
+    | Add | Sub | Mul | Div | Rem | Max | Min | Eq | Ne | Lt | Le | Gt | Ge | And | Or | AddAny | SelectN
+    | ConvertElementType _ | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _
+    | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _
+    | Slice _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient
+    | Pjit _ -> None
 
 /// Whether emitVector compiles `prim` on vectors of `dtype` (the op's operand dtype; Bool for the
 /// mask ops not/and/or). The vectorizer asks this before it vectorizes a loop.
@@ -117,8 +121,7 @@ let canVectorize (prim: Prim) (dtype: DType) : bool =
     | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Sqrt | Rsqrt | Abs | IntegerPow _ | Add | Sub | Mul | Div
     | Max | Min | Eq | Ne | Lt | Le | Gt | Ge | AddAny | SelectN -> DType.isFloat dtype
     | ConvertElementType(target, _) -> DType.isFloat dtype && target = dtype
-    | Exp | Log | Sin | Cos | Tan | Tanh | Log1p | Expm1 | Pow | Atan2 -> (vectorMath prim dtype).IsSome
-    | Logistic -> (vectorMath Exp dtype).IsSome
+    | Exp | Log | Sin | Cos | Tan | Tanh | Logistic | Log1p | Expm1 | Pow | Atan2 -> (vectorMath prim dtype).IsSome
     | Rem | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
     | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
     | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> false
@@ -172,14 +175,7 @@ let emitVector (il: ILGenerator) (prim: Prim) (dtype: DType) (args: Atom list) (
         apply (fun () -> il.Emit(OpCodes.Ldc_I4, int MidpointRounding.AwayFromZero))
         call (vectorMethodWith "Round" dtype [ vectorType dtype; typeof<MidpointRounding> ]).Value
     | IsFinite -> apply (own "IsFinite")
-    | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh -> apply (math prim)
-    | Logistic ->
-        emitVectorOne il dtype
-        emitVectorOne il dtype
-        apply (bcl "Negate" 1)
-        math Exp ()
-        bcl "Add" 2 ()
-        bcl "Divide" 2 ()
+    | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh | Logistic -> apply (math prim)
     | Sqrt -> apply (bcl "Sqrt" 1)
     | Rsqrt -> emitVectorOne il dtype; apply (bcl "Sqrt" 1); bcl "Divide" 2 ()
     | Abs -> apply (bcl "Abs" 1)

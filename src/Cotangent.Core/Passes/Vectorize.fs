@@ -12,18 +12,6 @@ open Cotangent.Core.Dialects.Kernel
 open Cotangent.Core.Dialects.Loop
 open Cotangent.Core.Dialects.Vec
 
-/// The ops a Vector256 body may contain, for float32/float64 lanes.
-let vectorizable (prim: Prim) =
-    match prim with
-    | Neg | Floor | Ceil | Round ToNearestEven | Exp | Log | Sin | Cos | Tanh | Logistic | Sqrt | Abs
-    | IntegerPow _ | Add | Sub | Mul | Div | Prim.Max | Prim.Min | Eq | Ne | Lt | Le | Gt | Ge | And | Or
-    | Not | AddAny | SelectN -> true
-    | Sign | Round AwayFromZero | IsFinite | Log1p | Expm1 | Tan | Rsqrt | Pow | Rem | Atan2
-    | ConvertElementType _ | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _
-    | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _
-    | Slice _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient
-    | Pjit _ -> false
-
 let private combinerOf (prim: Prim) =
     match prim with
     | Add | AddAny -> Some Sum
@@ -42,8 +30,11 @@ let private laneType (l: ForLoop<VecOp>) : DType option =
         | Load(dst, _, a) -> dtypes.Add dst.Aval.DType |> ignore; ok <- ok && (stride a = 0 || stride a = 1)
         | Store(b, a, _) -> dtypes.Add b.Aval.DType |> ignore; ok <- ok && stride a = 1
         | Accum(b, a, _, _) -> dtypes.Add b.Aval.DType |> ignore; ok <- ok && stride a = 1
-        | Compute(dst, prim, _) ->
-            ok <- ok && vectorizable prim
+        | Compute(dst, prim, args) ->
+            let operand = match args with a :: _ -> (Atom.aval a).DType | [] -> dst.Aval.DType
+            // select_n's first operand is its mask: the lanes are its cases'
+            let lanes = match prim, args with SelectN, _ :: c :: _ -> (Atom.aval c).DType | _ -> operand
+            ok <- ok && Backend.EmitVector.canVectorize prim lanes
             if dst.Aval.DType <> Bool then dtypes.Add dst.Aval.DType |> ignore
         | For _ | Fill _ | Call _ | Ext _ -> ok <- false
     for v, _ in l.Carried do
