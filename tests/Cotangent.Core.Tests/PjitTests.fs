@@ -96,6 +96,27 @@ let ``grad of jit prints the known pjit and the transposed pjit`` () =
     Assert.Equal(expected, print (Api.grad (scalarLoss f) [ 0 ]) [ weakScalar ])
 
 [<Fact>]
+let ``a residual that is the primal output is not output twice`` () =
+    // jax.make_jaxpr(jax.grad(jax.jit(jnp.exp)))(1.): the jvp region is exp x and t * exp x, so
+    // the only residual is the primal output itself; _pjit_partial_eval's output-to-output
+    // forwarding prunes it from the known pjit, which outputs exp x once and feeds it to the
+    // transposed pjit (ct * exp x, mul's transpose for the undefined t).
+    let expected =
+        lines
+            [ "{ lambda ; a:f32[]. let"
+              "    b:f32[] = pjit["
+              "      name=exp"
+              "      jaxpr={ lambda ; c:f32[]. let d:f32[] = exp c in (d,) }"
+              "    ] a"
+              "    e:f32[] = pjit["
+              "      name=exp"
+              "      jaxpr={ lambda ; f:f32[] g:f32[]. let h:f32[] = mul g f in (h,) }"
+              "    ] b 1.0"
+              "  in (e,) }" ]
+    let f = Api.jit "exp" (fun xs -> [ N.exp xs[0] ])
+    Assert.Equal(expected, print (Api.grad (scalarLoss f) [ 0 ]) [ weakScalar ])
+
+[<Fact>]
 let ``vmap of jit prints one pjit of the batched jaxpr`` () =
     // jax.make_jaxpr(jax.vmap(jax.jit(f)))(jnp.ones(3, jnp.float32)): _pjit_batcher binds pjit
     // of batch_jaxpr2(jaxpr, dims_in=(0,)) with name=name: sin and mul are elementwise, so the
