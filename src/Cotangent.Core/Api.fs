@@ -1,5 +1,5 @@
 /// The transformations on F# functions over values (`Value list -> Value list`), which the C#
-/// facade wraps: make_jaxpr, jvp, vjp, grad and vmap; jit joins them when it lands.
+/// facade wraps: make_jaxpr, jvp, vjp, grad, vmap and jit.
 /// Guarantees: a failed transformation leaves no trace state behind (see Tracing.withNewTrace).
 module Cotangent.Core.Api
 
@@ -207,3 +207,56 @@ let hessian (f: Value list -> Value) (argnums: int list) (args: Value list) : Va
 /// the number of outputs only by tracing `f`.
 let vmapAllOut (f: Value list -> Value list) (inAxes: int option list) (outAxis: int option) (args: Value list) : Value list =
     Vmap.vmapOut f inAxes (fun n -> List.replicate n outAxis) args
+
+// ---------------------------------------------------------------------------------------------
+// jit: a function staged once per signature into a closed jaxpr and bound as one pjit equation,
+// which every transformation handles by its pjit rule. Called on concrete arrays outside any
+// transformation, the region runs through `jitExecutor`.
+
+/// Runs a jitted function's region on concrete arrays when it is called eagerly (outside any
+/// transformation). The interpreter by default; a compiled executable may replace it.
+let mutable jitExecutor: ClosedJaxpr<Prim> -> NdArray list -> NdArray list =
+    fun closed args -> Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts args
+
+/// How many signatures a jitted function keeps traced regions for; a full cache is cleared.
+[<Literal>]
+let JitCacheCapacity = 64
+
+/// jax.jit of `f`, named `name` in the pjit it binds. Regions are cached by the arguments'
+/// avals (shape, dtype, weak type); a new signature is traced once (two threads racing on the
+/// same new signature may both trace it). A region that closes over tracers of an enclosing
+/// transformation is traced at every call and not cached, as its inputs include those tracers.
+type Jitted(name: string, f: Value list -> Value list) =
+    let cache = System.Collections.Concurrent.ConcurrentDictionary<Aval list, ClosedJaxpr<Prim>>(HashIdentity.Structural)
+    let traces = ref 0
+
+    /// The name of the pjit equations it binds.
+    member _.Name = name
+
+    /// How many times `f` has been traced (once per signature while the cache holds it).
+    member _.TraceCount = System.Threading.Volatile.Read(&traces.contents)
+
+    /// The region for arguments of `avals` and the captured tracers to pass before the arguments.
+    member _.Region(avals: Aval list) : ClosedJaxpr<Prim> * Value list =
+        match cache.TryGetValue avals with
+        | true, closed -> closed, []
+        | _ ->
+            System.Threading.Interlocked.Increment(&traces.contents) |> ignore
+            let closed, captured = Numpy.traceRegion f avals
+            if captured.IsEmpty then
+                if cache.Count >= JitCacheCapacity then cache.Clear()
+                cache.TryAdd(avals, closed) |> ignore
+            closed, captured
+
+    /// f(args): the region run by jitExecutor on concrete arguments outside any transformation,
+    /// else bound as a pjit under the current traces.
+    member this.Call(args: Value list) : Value list =
+        let closed, captured = this.Region(args |> List.map Value.aval)
+        let arrays = args |> List.choose (function Concrete a -> Some a | Traced _ -> None)
+        // no trace on the stack: nothing stages or transforms this call
+        if captured.IsEmpty && arrays.Length = args.Length && nextLevel () = 1 then
+            jitExecutor closed arrays |> List.map Concrete
+        else bind (Pjit(name, closed)) (captured @ args)
+
+/// jax.jit: `f` staged as a pjit named `name` (see Jitted).
+let jit (name: string) (f: Value list -> Value list) : Value list -> Value list = Jitted(name, f).Call

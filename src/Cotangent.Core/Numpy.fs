@@ -191,16 +191,33 @@ let power (x: Value) (y: Value) =
     | Concrete a when a.Aval.Shape.Length = 0 && DType.isInteger a.Aval.DType -> L.integerPow (int (NdArray.item 0 a)) x
     | _ -> inexactBinary L.pow x y
 
+// ---------------------------------------------------------------------------------------------
+// Regions: functions staged as the closed jaxpr of a pjit equation, as JAX's jit stages them.
+
+/// Stages `f` at `avals` into a closed jaxpr. Tracers of enclosing traces that `f` closes over
+/// cannot be constants of a region: then every constvar becomes a leading input, and the values
+/// to pass for them come back as `captured` (empty when `f` closes over concrete arrays only).
+let traceRegion (f: Value list -> Value list) (avals: Aval list) : ClosedJaxpr<Prim> * Value list =
+    let jaxpr, consts = traceToJaxpr f avals
+    let arrays = consts |> List.choose (function Concrete a -> Some a | Traced _ -> None)
+    if arrays.Length = consts.Length then { Jaxpr = jaxpr; Consts = arrays }, []
+    else { Jaxpr = { jaxpr with ConstVars = []; InVars = jaxpr.ConstVars @ jaxpr.InVars }; Consts = [] }, consts
+
+/// A region's body as a function of values: its equations bound under the current traces.
+let regionFun (closed: ClosedJaxpr<Prim>) : Value list -> Value list =
+    evalJaxpr closed.Jaxpr (closed.Consts |> List.map Concrete)
+
+/// Stages `f`, which closes over no tracer, at `avals`: how a transformation rule re-traces a
+/// region (its jvp, its batched form, its known part, its transpose) into a new region.
+let traceClosedRegion (f: Value list -> Value list) (avals: Aval list) : ClosedJaxpr<Prim> =
+    match traceRegion f avals with
+    | closed, [] -> closed
+    | _, captured -> fail "pjit" $"a transformed region closed over {captured.Length} traced value(s) of an enclosing transformation"
+
 /// Stages `f` as a nested jitted call (a pjit equation named `name`), as JAX's jit does.
 let pjitCall (name: string) (f: Value list -> Value list) (args: Value list) : Value list =
-    let jaxpr, consts = traceToJaxpr f (args |> List.map Value.aval)
-    if consts |> List.forall (function Concrete _ -> true | Traced _ -> false) then
-        let values = consts |> List.map (function Concrete a -> a | Traced _ -> failwith "unreachable")
-        bind (Pjit(name, { Jaxpr = jaxpr; Consts = values })) args
-    else
-        // tracers of enclosing traces become explicit leading inputs of the region
-        let open' = { jaxpr with ConstVars = []; InVars = jaxpr.ConstVars @ jaxpr.InVars }
-        bind (Pjit(name, { Jaxpr = open'; Consts = [] })) (consts @ args)
+    let closed, captured = traceRegion f (args |> List.map Value.aval)
+    bind (Pjit(name, closed)) (captured @ args)
 
 /// where(condition, x, y): jnp's `_where`, a jitted function (it prints as pjit name=_where).
 let where (condition: Value) (x: Value) (y: Value) =

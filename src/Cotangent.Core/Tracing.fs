@@ -66,6 +66,37 @@ let userCallSite () : SourceInfo option =
 let fail (primitive: string) (detail: string) : 'a =
     raise (CotangentException(primitive, detail, userCallSite ()))
 
+/// A traced value read where a concrete one is needed (JAX's ConcretizationTypeError): while a
+/// function is traced its values are abstract (an aval), so user code cannot read their
+/// elements (ToScalar, ToArray) or branch on them (a C# if, while or ?:).
+type ConcretizationException(operation: string, aval: Aval, transformation: string, site: SourceInfo option) =
+    inherit CotangentException(
+        operation,
+        $"Abstract tracer value encountered where concrete value is expected: a traced {Aval.str aval} (a value of {transformation}) was read as a concrete value. "
+        + "While a function is traced its values are only shapes and dtypes, so they cannot be read (ToScalar, ToArray) or decide a C# if, while or ?:. "
+        + "Use Jnp.Where or Lax.Select for a value-dependent choice, or make the value static: compute it outside the transformed function and close over it instead of passing it as an argument",
+        site)
+
+    /// The abstract value of the tracer that was read.
+    member _.Aval = aval
+    /// The transformation that was tracing the value.
+    member _.Transformation = transformation
+
+/// The concrete array of `v`, or a ConcretizationException naming `operation`, the tracer's aval,
+/// its transformation and the user's call site.
+let concreteArray (operation: string) (v: Value) : NdArray =
+    match v with
+    | Concrete a -> a
+    | Traced t ->
+        let transformation =
+            match t.Trace.GetType().Name with
+            | "JaxprTrace" -> "jit or make_jaxpr, being staged into a jaxpr"
+            | "JvpTrace" -> "jvp (forward-mode differentiation)"
+            | "PeTrace" -> "linearize (reverse-mode differentiation: grad, vjp)"
+            | "BatchTrace" -> "vmap"
+            | other -> other
+        raise (ConcretizationException(operation, t.Aval, transformation, userCallSite ()))
+
 /// The bottom of the stack: values are concrete arrays, primitives run in the interpreter.
 type EvalTrace() =
     inherit Trace(0)

@@ -162,29 +162,24 @@ public sealed partial class Tensor : IEnumerable<Tensor>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    internal NdArray Concrete(string what) => Value switch
-    {
-        Value.Concrete c => c.Item,
-        _ => throw new InvalidOperationException(
-            $"{what} needs a concrete value, but this tensor is traced ({AvalModule.str(Aval)}) inside a transformation; "
-            + "return it from the transformed function instead."),
-    };
+    internal NdArray Concrete(string what) => Tracing.concreteArray(what, Value);
 
     /// <summary>The elements in row-major order, converted to <typeparamref name="T"/>
     /// (<see cref="float"/>, <see cref="double"/>, <see cref="int"/>, <see cref="uint"/> or <see cref="bool"/>).</summary>
     /// <typeparam name="T">The element type to read.</typeparam>
     /// <returns>A new array of <see cref="Size"/> elements.</returns>
-    /// <exception cref="InvalidOperationException">The tensor is traced.</exception>
+    /// <exception cref="Core.Tracing.ConcretizationException">The tensor is traced (inside Jit or another transformation): its values are not known yet.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not one of the supported types.</exception>
     public T[] ToArray<T>() => Interop.ToArray<T>(Concrete(nameof(ToArray)));
 
     /// <summary>The single element of a one-element tensor, converted to <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The element type to read.</typeparam>
     /// <returns>The element.</returns>
-    /// <exception cref="InvalidOperationException">The tensor is traced or has more than one element.</exception>
+    /// <exception cref="Core.Tracing.ConcretizationException">The tensor is traced (inside Jit or another transformation): its value is not known yet.</exception>
+    /// <exception cref="InvalidOperationException">The tensor has more than one element.</exception>
     public T ToScalar<T>()
     {
-        var items = ToArray<T>();
+        var items = Interop.ToArray<T>(Concrete(nameof(ToScalar)));
         if (items.Length != 1)
             throw new InvalidOperationException($"ToScalar needs a tensor of one element, got {AvalModule.str(Aval)}.");
         return items[0];

@@ -34,6 +34,19 @@ let addTangents (x: Tangent) (y: Tangent) =
     | Zero _, t | t, Zero _ -> t
     | NonZero a, NonZero b -> NonZero(L.addAny a b)
 
+/// The values of the nonzero tangents, in order (a region's tangent inputs and outputs).
+let nonZeroValues (ts: Tangent list) = ts |> List.choose (function NonZero v -> Some v | Zero _ -> None)
+
+/// Tangents rebuilt from which are nonzero and the values of those: zeros of `avals` elsewhere.
+let withZeros (nonzeros: bool list) (avals: Aval list) (values: Value list) : Tangent list =
+    let rest = ref values
+    List.map2 (fun nz (aval: Aval) ->
+        if nz then
+            let v = rest.Value.Head
+            rest.Value <- rest.Value.Tail
+            NonZero v
+        else Zero(tangentAval aval)) nonzeros avals
+
 /// A constant like `x` (its dtype; weak if x is): JAX's `_const` / `_one`.
 let constLike (x: Value) (c: float) =
     let a = Value.aval x
@@ -224,6 +237,31 @@ and private reduceProdJvp (axes: int list) : JvpRule =
         let outs, touts = jvpTangents tree [ flatten x ] [ (match tangents.Head with Zero a -> Zero { a with Shape = Array.ofList newShape } | NonZero t -> NonZero(flatten t)) ]
         outs, touts
 
+/// ad.jvp_jaxpr(instantiate=False): the jvp of a region as a region from its primals and its
+/// nonzero tangents (`nonzeros` marks them) to its primal outputs and the output tangents that
+/// are not symbolic zeros, which the second result marks.
+and jvpJaxpr (closed: ClosedJaxpr<Prim>) (nonzeros: bool list) : ClosedJaxpr<Prim> * bool list =
+    let inAvals = closed.Jaxpr.InVars |> List.map (fun v -> v.Aval)
+    let outNonzeros = ref []
+    let body (args: Value list) =
+        let primals, tangents = List.splitAt inAvals.Length args
+        let outs, touts = jvpTangents (Numpy.regionFun closed) primals (withZeros nonzeros inAvals tangents)
+        outNonzeros.Value <- touts |> List.map (function NonZero _ -> true | Zero _ -> false)
+        outs @ nonZeroValues touts
+    let tangentAvals = List.zip inAvals nonzeros |> List.filter snd |> List.map (fst >> tangentAval)
+    let jvpClosed = Numpy.traceClosedRegion body (inAvals @ tangentAvals)
+    jvpClosed, outNonzeros.Value
+
+/// _pjit_jvp: one pjit (JAX keeps the name) of the region's jvp, taking the primals and the
+/// nonzero tangents and giving the primal outputs and the nonzero output tangents.
+and private pjitJvp (name: string) (closed: ClosedJaxpr<Prim>) : JvpRule =
+    fun primals tangents ->
+        let nonzeros = tangents |> List.map (function NonZero _ -> true | Zero _ -> false)
+        let jvpClosed, outNonzeros = jvpJaxpr closed nonzeros
+        let outs = bind (Pjit(name, jvpClosed)) (primals @ nonZeroValues tangents)
+        let primalsOut, tangentsOut = List.splitAt closed.Jaxpr.OutVars.Length outs
+        primalsOut, withZeros outNonzeros (primalsOut |> List.map Value.aval) tangentsOut
+
 /// The JVP rule of each primitive, in Prim order.
 and rule (prim: Prim) : JvpRule =
     match prim with
@@ -282,9 +320,7 @@ and rule (prim: Prim) : JvpRule =
     | Concatenate _ | Pad _ | Rev _ -> linear prim
     | Iota _ -> zeroJvp prim
     | StopGradient -> fun primals _ -> let out = bind1 prim primals in [ out ], [ zeroOf out ]
-    // a region is differentiated by inlining it under this trace (JAX keeps a pjit of its jvp)
-    | Pjit(_, closed) -> fun primals tangents ->
-        jvpTangents (evalJaxpr closed.Jaxpr (closed.Consts |> List.map Concrete)) primals tangents
+    | Pjit(name, closed) -> pjitJvp name closed
 
 /// jax.jvp: primal outputs and (instantiated) output tangents.
 let jvp (f: Value list -> Value list) (primals: Value list) (tangents: Value list) : Value list * Value list =

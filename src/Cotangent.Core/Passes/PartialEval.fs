@@ -32,7 +32,9 @@ type PeTracer(trace: Trace, pval: PartialVal) =
         | Known v -> fullLower v
         | Unknown _ -> Traced this
 
-type PeTrace(level: int) =
+/// A partial-evaluation trace. `pjitRule` is pjit's rule (_pjit_partial_eval), given once the
+/// functions it needs exist below: the trace and the rule are mutually recursive.
+type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Value list -> Value list) =
     inherit Trace(level)
     let eqns = ResizeArray<Eqn<Prim>>()
     let residuals = ResizeArray<Var * Value>()
@@ -75,22 +77,29 @@ type PeTrace(level: int) =
     override this.Pure a = Traced(PeTracer(this, Known(Concrete a)))
     override this.Lift t = Traced(PeTracer(this, Known(Traced t)))
 
+    /// The known value of an argument of this trace, or None when it is unknown.
+    member this.KnownValue(v: Value) : Value option =
+        match v with
+        | Traced(:? PeTracer as t) ->
+            match t.PVal with
+            | Known k -> Some k
+            | Unknown _ -> None
+        | other -> Some other
+
+    /// Stages `prim` applied to `inputs` into the unknown jaxpr; its outputs are unknown.
+    member this.Stage(prim: Prim, inputs: Atom list) : Value list =
+        let outs = LaxTypes.abstractEval prim (inputs |> List.map Atom.aval) |> List.map Var.fresh
+        eqns.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
+        outs |> List.map (fun v -> Traced(PeTracer(this, Unknown(Var v))))
+
     override this.Process prim args =
-        let known =
-            args |> List.map (fun a ->
-                match a with
-                | Traced(:? PeTracer as t) ->
-                    match t.PVal with
-                    | Known k -> Some k
-                    | Unknown _ -> None
-                | other -> Some other)
+        let known = args |> List.map this.KnownValue
         if known |> List.forall Option.isSome then
             bind prim (List.choose id known) |> List.map (fun v -> Traced(PeTracer(this, Known v)))
         else
-            let inputs = args |> List.map this.AtomOf
-            let outs = LaxTypes.abstractEval prim (inputs |> List.map Atom.aval) |> List.map Var.fresh
-            eqns.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
-            outs |> List.map (fun v -> Traced(PeTracer(this, Unknown(Var v))))
+            match prim with
+            | Pjit(name, closed) -> pjitRule this name closed args
+            | _ -> this.Stage(prim, args |> List.map this.AtomOf)
 
 /// An input of a partially evaluated function: known, or unknown of an aval.
 type PartialInput =
@@ -101,8 +110,8 @@ type PartialInput =
 /// unknown) and the staged jaxpr of the unknown part, whose invars are the unknown inputs,
 /// whose outvars are the unknown outputs and those that `instantiate count index` marks (known values as
 /// literals or residuals), and whose constvars are the residuals, with the residuals' values.
-let traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput list) (instantiate: int -> int -> bool) =
-    withNewTrace PeTrace (fun (trace: PeTrace) ->
+let rec traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput list) (instantiate: int -> int -> bool) =
+    withNewTrace (fun level -> PeTrace(level, pjitPartialEval)) (fun (trace: PeTrace) ->
         let ins, invars =
             inputs
             |> List.map (fun input ->
@@ -129,3 +138,65 @@ let traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput list
                 | Traced(:? PeTracer as t) when obj.ReferenceEquals(t.Trace, trace) -> None
                 | lowered -> Some lowered)
         known, jaxpr, values)
+
+/// pe.partial_eval_jaxpr_nounits(instantiate=False): a region split by which inputs are
+/// `unknowns` into a known region (known inputs to known outputs, then residuals; traced like
+/// JAX's, so it keeps every known equation) and an unknown region (unknown inputs, then
+/// residuals, to unknown outputs: JAX's residuals-first binders already moved to the back, as
+/// _pjit_partial_eval moves them). Also gives which outputs are unknown and the residual count.
+and partialEvalJaxpr (closed: ClosedJaxpr<Prim>) (unknowns: bool list) : ClosedJaxpr<Prim> * ClosedJaxpr<Prim> * bool list * int =
+    let inAvals = closed.Jaxpr.InVars |> List.map (fun v -> v.Aval)
+    let unknownPart = ref None
+    let knownFun (knownVals: Value list) =
+        let rest = ref knownVals
+        let inputs =
+            List.map2 (fun (aval: Aval) unknown ->
+                if unknown then UnknownInput aval
+                else
+                    let v = rest.Value.Head
+                    rest.Value <- rest.Value.Tail
+                    KnownInput v) inAvals unknowns
+        let known, jaxpr, residuals = traceToJaxprPartial (Numpy.regionFun closed) inputs (fun _ _ -> false)
+        unknownPart.Value <- Some(known |> List.map Option.isNone, jaxpr)
+        List.choose id known @ residuals
+    let knownAvals = List.zip inAvals unknowns |> List.filter (snd >> not) |> List.map fst
+    let knownClosed = Numpy.traceClosedRegion knownFun knownAvals
+    match unknownPart.Value with
+    | Some(outUnknowns, unknownJaxpr) ->
+        let moved = { unknownJaxpr with ConstVars = []; InVars = unknownJaxpr.InVars @ unknownJaxpr.ConstVars }
+        knownClosed, { Jaxpr = moved; Consts = [] }, outUnknowns, unknownJaxpr.ConstVars.Length
+    | None -> failwith "unreachable: tracing the known region runs the partial evaluation"
+
+/// _pjit_partial_eval: the known part of the region runs as a pjit on the known inputs (JAX
+/// keeps the name), giving the known outputs and the residuals; the unknown part is staged as a
+/// pjit of the unknown inputs and the residuals. As in JAX, the known pjit does not output what
+/// it only forwards: a known input (_jaxpr_forwarding) or, as a residual, one of its own
+/// primal outputs.
+and private pjitPartialEval (trace: PeTrace) (name: string) (closed: ClosedJaxpr<Prim>) (args: Value list) : Value list =
+    let next (cell: Value list ref) =
+        let v = cell.Value.Head
+        cell.Value <- cell.Value.Tail
+        v
+    /// util.subs_list: src[i] where `subs` has Some i, else the next of `rest`.
+    let subs (fwds: int option list) (src: Value list) (rest: Value list) =
+        let cell = ref rest
+        fwds |> List.map (function Some i -> src[i] | None -> next cell)
+    let unforwarded (fwds: int option list) (atoms: Atom list) = List.zip fwds atoms |> List.filter (fst >> Option.isNone) |> List.map snd
+    let knownArgs = args |> List.map trace.KnownValue
+    let knownClosed, unknownClosed, outUnknowns, residualCount = partialEvalJaxpr closed (knownArgs |> List.map Option.isNone)
+    let knownInputs = List.choose id knownArgs
+    let known = knownClosed.Jaxpr
+    let inFwd = known.OutVars |> List.map (function Var v -> List.tryFindIndex ((=) v) known.InVars | Lit _ -> None)
+    let kept = unforwarded inFwd known.OutVars
+    let primalCount = inFwd |> List.take (known.OutVars.Length - residualCount) |> List.filter Option.isNone |> List.length
+    let primalAtoms = List.take primalCount kept
+    let sameVar (a: Atom) (b: Atom) = match a, b with Var x, Var y -> x = y | _ -> false
+    let outFwd = kept |> List.mapi (fun i a -> if i < primalCount then None else List.tryFindIndex (sameVar a) primalAtoms)
+    let pruned = { knownClosed with Jaxpr = { known with OutVars = unforwarded outFwd kept } }
+    let computed = bind (Pjit(name, pruned)) knownInputs
+    let knownOuts = subs inFwd knownInputs (subs outFwd computed computed)
+    let knownValues, residuals = List.splitAt (knownOuts.Length - residualCount) knownOuts
+    let unknownIns = List.zip args knownArgs |> List.filter (snd >> Option.isNone) |> List.map (fst >> trace.AtomOf)
+    let unknownOuts = ref (if List.contains true outUnknowns then trace.Stage(Pjit(name, unknownClosed), unknownIns @ List.map trace.Instantiate residuals) else [])
+    let knownRest = ref knownValues
+    outUnknowns |> List.map (fun unknown -> if unknown then next unknownOuts else Traced(PeTracer(trace, Known(next knownRest))))

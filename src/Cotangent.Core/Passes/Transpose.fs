@@ -191,13 +191,17 @@ let rule (prim: Prim) : TransposeRule =
     | Concatenate dim -> concatenateT dim
     | Pad config -> padT config
     | Rev dims -> fun t _ -> [ ct (L.rev dims t) ]
-    | Iota _ | StopGradient | Pjit _ -> notLinear prim
+    | Iota _ | StopGradient -> notLinear prim
+    // a region has several outputs: backwardPass transposes it (pjitTranspose)
+    | Pjit _ -> fun _ _ -> fail "pjit" "is transposed as a region, not by a one-output rule"
 
-/// backward_pass: cotangents of the invars of a jaxpr linear in them, given its constvars'
-/// values and the cotangents of its outputs (symbolic zeros allowed).
-let backwardPass (jaxpr: Jaxpr<Prim>) (consts: Value list) (cts: Tangent list) : Tangent list =
+/// backward_pass: cotangents of the invars of a jaxpr linear in its undefined `args`, given its
+/// constvars' values, its defined (non-linear) args and the cotangents of its outputs (symbolic
+/// zeros allowed). Defined args get a cotangent only if a rule wrote one, as in JAX.
+let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal list) (cts: Tangent list) : Tangent list =
     let primals = Dictionary<Var, Value>()
     List.iter2 (fun v c -> primals[v] <- c) jaxpr.ConstVars consts
+    List.iter2 (fun v a -> match a with Defined x -> primals[v] <- x | Undefined _ -> ()) jaxpr.InVars args
     let ctEnv = Dictionary<Var, Tangent>()
     let write (atom: Atom) (t: Tangent option) =
         match atom, t with
@@ -222,8 +226,43 @@ let backwardPass (jaxpr: Jaxpr<Prim>) (consts: Value list) (cts: Tangent list) :
     List.iter2 (fun a c -> write a (Some c)) jaxpr.OutVars cts
     for eqn in List.rev jaxpr.Eqns do
         let ins = eqn.Inputs |> List.map readPrimal
-        match eqn.Outs |> List.map read with
-        | [ NonZero t ] -> List.iter2 write eqn.Inputs (rule eqn.Op t ins)
-        | [ Zero _ ] -> ()
-        | outs -> fail (Lax.name eqn.Op) $"transpose of a primitive with {outs.Length} outputs"
+        match eqn.Op, eqn.Outs |> List.map read with
+        | Pjit(name, closed), outCts ->
+            if outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) then
+                List.iter2 write eqn.Inputs (pjitTranspose name closed outCts ins)
+        | _, [ NonZero t ] -> List.iter2 write eqn.Inputs (rule eqn.Op t ins)
+        | _, [ Zero _ ] -> ()
+        | _, outs -> fail (Lax.name eqn.Op) $"transpose of a primitive with {outs.Length} outputs"
     jaxpr.InVars |> List.map read
+
+/// _pjit_transpose: one pjit (JAX keeps the name) of the region's backward pass, taking the
+/// defined inputs (residuals), then the nonzero output cotangents, and giving the inputs'
+/// cotangents that are not symbolic zeros.
+and private pjitTranspose (name: string) (closed: ClosedJaxpr<Prim>) (cts: Tangent list) (ins: Primal list) : Tangent option list =
+    let definedIns = ins |> List.choose (function Defined v -> Some v | Undefined _ -> None)
+    let nonzeroCts = nonZeroValues cts
+    let outNonzeros = ref []
+    let body (args: Value list) =
+        let defined, ctValues = List.splitAt definedIns.Length args
+        let rest = ref defined
+        let primals =
+            ins |> List.map (fun p ->
+                match p with
+                | Defined _ ->
+                    let v = rest.Value.Head
+                    rest.Value <- rest.Value.Tail
+                    Defined v
+                | Undefined _ -> p)
+        let ctsIn = withZeros (cts |> List.map (function NonZero _ -> true | Zero _ -> false)) (closed.Jaxpr.OutVars |> List.map Atom.aval) ctValues
+        let ctsOut = backwardPassWith closed.Jaxpr (closed.Consts |> List.map Concrete) primals ctsIn
+        outNonzeros.Value <- ctsOut |> List.map (function NonZero _ -> true | Zero _ -> false)
+        nonZeroValues ctsOut
+    let inputs = definedIns @ nonzeroCts
+    let transposed = Numpy.traceClosedRegion body (inputs |> List.map Value.aval)
+    let outs = bind (Pjit(name, transposed)) inputs
+    withZeros outNonzeros.Value (ins |> List.map avalOf) outs
+    |> List.map (function NonZero v -> Some(NonZero v) | Zero _ -> None)
+
+/// backward_pass of a jaxpr linear in all its invars.
+let backwardPass (jaxpr: Jaxpr<Prim>) (consts: Value list) (cts: Tangent list) : Tangent list =
+    backwardPassWith jaxpr consts (jaxpr.InVars |> List.map (fun v -> Undefined v.Aval)) cts

@@ -326,8 +326,19 @@ and rule (prim: Prim) : BatchRule =
     // no operands, so never batched: Process binds it without a rule
     | Iota _ -> fun vals _ -> allAt None (bind prim vals)
     | StopGradient -> vectorized prim
-    // a region is batched by inlining it under a batching trace (JAX keeps a pjit of the batched jaxpr)
-    | Pjit(_, closed) -> batchAxes (evalJaxpr closed.Jaxpr (closed.Consts |> List.map Concrete))
+    | Pjit(name, closed) -> pjitBatch name closed
+
+/// _pjit_batcher with batching.batch_jaxpr2: one pjit (same name) of the region batched at the
+/// operands' batch axes, whose outputs keep the batch axes its rules chose.
+and private pjitBatch (name: string) (closed: ClosedJaxpr<Prim>) : BatchRule =
+    fun vals dims ->
+        let outDims = ref []
+        let body (args: Value list) =
+            let outs, bdims = batchAxes (Numpy.regionFun closed) args dims
+            outDims.Value <- bdims
+            outs
+        let batched = Numpy.traceClosedRegion body (vals |> List.map Value.aval)
+        bind (Pjit(name, batched)) vals, outDims.Value
 
 // ---------------------------------------------------------------------------------------------
 // Entry point.
