@@ -211,12 +211,31 @@ let vmapAllOut (f: Value list -> Value list) (inAxes: int option list) (outAxis:
 // ---------------------------------------------------------------------------------------------
 // jit: a function staged once per signature into a closed jaxpr and bound as one pjit equation,
 // which every transformation handles by its pjit rule. Called on concrete arrays outside any
-// transformation, the region runs through `jitExecutor`.
+// transformation, the region runs as a compiled executable (Jit.fs), compiled once per region
+// and flags.
 
-/// Runs a jitted function's region on concrete arrays when it is called eagerly (outside any
-/// transformation). The interpreter by default; a compiled executable may replace it.
-let mutable jitExecutor: ClosedJaxpr<Prim> -> NdArray list -> NdArray list =
-    fun closed args -> Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts args
+/// How a jitted function compiles: pass-manager flags (as in COTANGENT_FLAGS, which is read when
+/// a signature is compiled and applied first) and where dumps and reports go.
+type JitConfig =
+    { Flags: string
+      Sink: string -> unit }
+
+module JitConfig =
+    let defaults = { Flags = ""; Sink = eprintf "%s" }
+
+/// Compiled executables per region and flag string; held weakly by the region (which a Jitted's
+/// trace cache owns), so both caches are bounded together.
+let private executables =
+    System.Runtime.CompilerServices.ConditionalWeakTable<ClosedJaxpr<Prim>, System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Jit.Compiled>>>()
+
+/// The executable of `closed` under `config`: compiled on first use, then cached.
+let compiled (config: JitConfig) (closed: ClosedJaxpr<Prim>) : Jit.Compiled =
+    let perFlags = executables.GetValue(closed, fun _ -> System.Collections.Concurrent.ConcurrentDictionary())
+    let make (flags: string) =
+        Lazy<Jit.Compiled>(fun () ->
+            let options = PassManager.parseFlags flags (PassManager.fromEnvironment PassManager.Options.empty)
+            Jit.compileWith options config.Sink closed)
+    perFlags.GetOrAdd(config.Flags, make).Value
 
 /// How many signatures a jitted function keeps traced regions for; a full cache is cleared.
 [<Literal>]
@@ -226,9 +245,11 @@ let JitCacheCapacity = 64
 /// avals (shape, dtype, weak type); a new signature is traced once (two threads racing on the
 /// same new signature may both trace it). A region that closes over tracers of an enclosing
 /// transformation is traced at every call and not cached, as its inputs include those tracers.
-type Jitted(name: string, f: Value list -> Value list) =
+type Jitted(name: string, f: Value list -> Value list, config: JitConfig) =
     let cache = System.Collections.Concurrent.ConcurrentDictionary<Aval list, ClosedJaxpr<Prim>>(HashIdentity.Structural)
     let traces = ref 0
+
+    new(name, f) = Jitted(name, f, JitConfig.defaults)
 
     /// The name of the pjit equations it binds.
     member _.Name = name
@@ -248,14 +269,20 @@ type Jitted(name: string, f: Value list -> Value list) =
                 cache.TryAdd(avals, closed) |> ignore
             closed, captured
 
-    /// f(args): the region run by jitExecutor on concrete arguments outside any transformation,
-    /// else bound as a pjit under the current traces.
+    /// The region for `args` lowered and optimized: jax.jit(f).lower(args).compile().
+    member this.Compile(avals: Aval list) : Jit.Compiled =
+        match this.Region avals with
+        | closed, [] -> compiled config closed
+        | _ -> raise (CotangentException("jit", $"{name} closes over values of an enclosing transformation; it can be compiled only where it is called", None))
+
+    /// f(args): the compiled region on concrete arguments outside any transformation, else
+    /// bound as a pjit under the current traces.
     member this.Call(args: Value list) : Value list =
         let closed, captured = this.Region(args |> List.map Value.aval)
         let arrays = args |> List.choose (function Concrete a -> Some a | Traced _ -> None)
         // no trace on the stack: nothing stages or transforms this call
         if captured.IsEmpty && arrays.Length = args.Length && nextLevel () = 1 then
-            jitExecutor closed arrays |> List.map Concrete
+            (compiled config closed).Run arrays |> List.map Concrete
         else bind (Pjit(name, closed)) (captured @ args)
 
 /// jax.jit: `f` staged as a pjit named `name` (see Jitted).
