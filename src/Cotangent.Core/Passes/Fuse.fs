@@ -113,33 +113,55 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
         let g = { Id = groups.Count; Space = space; Kind = kind; Root = i; Members = HashSet [ i ] }
         groups.Add g
         groupOf[i] <- g
+        g
     // does eqn i read `v` at the same index as its own output (no broadcasting)?
     let sameIndex (i: int) (v: Var) (space: int[]) =
         match role eqns[i].Op with
         | Elementwise -> eqns[i].Outs.Head.Aval.Shape = space && v.Aval.Shape = space
         | Reduction _ -> v.Aval.Shape = space
         | Remap | Opaque -> false
+    // Input fusions first (consumers before producers): a reduction absorbs the elementwise ops
+    // that feed only it, at the same index.
     for i in eqns.Length - 1 .. -1 .. 0 do
         let e = eqns[i]
         match role e.Op with
+        | Reduction(c, axes) -> newGroup i (Atom.aval e.Inputs.Head).Shape (Input(c, axes)) |> ignore
         | Elementwise ->
             let out = e.Outs.Head
-            let uses = usesOf out
-            let joinable (g: Group) =
-                let inside, outside = uses |> List.partition (fun u -> u < eqns.Length && g.Members.Contains u)
-                not inside.IsEmpty
-                && inside |> List.forall (fun u -> sameIndex u out g.Space)
-                && (match g.Kind with
-                    | Loop -> outside |> List.forall (fun u -> u > g.Root)
-                    | Input _ -> outside.IsEmpty)
-            let candidates = uses |> List.choose (fun u -> match groupOf.TryGetValue u with | true, g -> Some g | _ -> None) |> List.distinctBy (fun g -> g.Id)
-            match candidates |> List.tryFind joinable with
-            | Some g ->
+            match usesOf out |> List.map (fun u -> if u < eqns.Length then groupOf.TryGetValue u else (false, Unchecked.defaultof<_>)) with
+            | (true, g) :: rest when (match g.Kind with Input _ -> true | Loop -> false)
+                                     && rest |> List.forall (fun (ok, h) -> ok && h.Id = g.Id)
+                                     && usesOf out |> List.forall (fun u -> sameIndex u out g.Space) ->
                 g.Members.Add i |> ignore
                 groupOf[i] <- g
-            | None -> newGroup i out.Aval.Shape Loop
-        | Reduction(c, axes) -> newGroup i (Atom.aval e.Inputs.Head).Shape (Input(c, axes))
+            | _ -> ()
         | Remap | Opaque -> ()
+    // Levels: an elementwise op reading a same-space loop op at the same index shares its level;
+    // any other read (a kernel boundary) adds one. Loop ops of one space and level form one
+    // kernel; levels strictly grow across kernel boundaries, so the kernels form a DAG and
+    // sorting by level is a valid order.
+    let level = Array.zeroCreate eqns.Length
+    let inInput = HashSet<int>(groupOf.Keys)
+    let isLoopOp p = role eqns[p].Op = Elementwise && not (inInput.Contains p)
+    let loopKeys = Dictionary<int[] * int, Group>(HashIdentity.Structural)
+    for i in 0 .. eqns.Length - 1 do
+        let e = eqns[i]
+        let contrib (a: Atom) =
+            match a with
+            | Var v ->
+                match producer.TryGetValue v with
+                | true, p when isLoopOp i && isLoopOp p && sameIndex i v e.Outs.Head.Aval.Shape -> level[p]
+                | true, p -> level[p] + 1
+                | _ -> 0
+            | Lit _ -> 0
+        level[i] <- e.Inputs |> List.fold (fun acc a -> max acc (contrib a)) (if isLoopOp i then 0 else 1)
+        if isLoopOp i then
+            let key = e.Outs.Head.Aval.Shape, level[i]
+            match loopKeys.TryGetValue key with
+            | true, g ->
+                g.Members.Add i |> ignore
+                groupOf[i] <- g
+            | _ -> loopKeys[key] <- newGroup i e.Outs.Head.Aval.Shape Loop
     // which vars must live in buffers: inputs of opaque ops, program outputs, and group members
     // read outside their group; remaps are materialized only when some buffer reader needs them
     let needed = HashSet<Var>()
@@ -232,11 +254,19 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
                 let out = e.Outs.Head
                 built[i] <- makeFusion out.Aval.Shape Loop [] [ Var out ] [ out ] e.Source
                 changed <- true
+    // units in level order (ties by first position): kernels, opaque ops, materialized remaps
+    let units =
+        [ for g in groups -> g.Root, (match g.Kind with Loop -> level[Seq.head g.Members] | Input _ -> level[g.Root]), Seq.min g.Members
+          for i in 0 .. eqns.Length - 1 do
+              if role eqns[i].Op = Opaque || (role eqns[i].Op = Remap && built.ContainsKey i) then yield i, level[i], i ]
+        |> List.sortBy (fun (_, l, first) -> l, first)
     let out = ResizeArray<Eqn<Op>>()
-    eqns |> Array.iteri (fun i e ->
-        match built.TryGetValue i with
+    for key, _, _ in units do
+        match built.TryGetValue key with
         | true, k -> out.Add k
-        | _ -> if role e.Op = Opaque then out.Add { Op = Lax e.Op; Inputs = e.Inputs; Outs = e.Outs; Source = e.Source })
+        | _ ->
+            let e = eqns[key]
+            out.Add { Op = Lax e.Op; Inputs = e.Inputs; Outs = e.Outs; Source = e.Source }
     let fusedOps = groups |> Seq.sumBy (fun g -> g.Members.Count)
     { Jaxpr = { ConstVars = closed.Jaxpr.ConstVars; InVars = closed.Jaxpr.InVars; Eqns = List.ofSeq out; OutVars = closed.Jaxpr.OutVars }
       Consts = closed.Consts },
