@@ -156,6 +156,25 @@ public unsafe class GemmTests
         }
     }
 
+    /// <summary>Once the pack buffers have grown, a single-threaded call allocates nothing managed.</summary>
+    [Fact]
+    public void SerialCallAllocatesNothingWhenWarm()
+    {
+        const int n = 300;
+        float[] x = new float[n * n], xc = new float[n * n];
+        double[] y = new double[n * n], yc = new double[n * n];
+        fixed (float* p = x, pc = xc)
+        fixed (double* q = y, qc = yc)
+        {
+            Gemm.Sgemm(false, true, n, n, n, p, n, p, n, pc, n, false, parallel: false);
+            Gemm.Dgemm(true, false, n, n, n, q, n, q, n, qc, n, true, parallel: false);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Gemm.Sgemm(false, true, n, n, n, p, n, p, n, pc, n, false, parallel: false);
+            Gemm.Dgemm(true, false, n, n, n, q, n, q, n, qc, n, true, parallel: false);
+            Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+
     /// <summary>Negative dimensions and leading dimensions shorter than a stored row are rejected.</summary>
     [Fact]
     public void BadArgumentsThrow()
