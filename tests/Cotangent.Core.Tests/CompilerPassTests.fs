@@ -1,0 +1,132 @@
+/// Small IR tests of fuse, lower-to-loops and vectorize: what each pass builds for programs
+/// whose right answer is known by hand, with the verifier after each.
+module Cotangent.Core.Tests.CompilerPassTests
+
+open System
+open Xunit
+open Cotangent.Core
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Kernel
+open Cotangent.Core.Dialects.Loop
+open Cotangent.Core.Dialects.Vec
+open Cotangent.Core.Tracing
+module N = Cotangent.Core.Numpy
+module A = Cotangent.Core.NumpyArrays
+
+let private f32 (shape: int[]) = NdArray.ofFloat32 shape (Array.init (Shape.size shape) (fun i -> float32 (i % 7) * 0.25f + 0.5f))
+let private trace f (args: NdArray list) = Api.makeJaxpr f (List.map Concrete args)
+
+let private fuse closed =
+    let k, stats = Passes.Fuse.run closed
+    Assert.Empty(Kernel.verify k.Jaxpr)
+    k, stats |> List.map (fun (n, v, _) -> n, v) |> dict
+
+let private fusions (k: ClosedJaxpr<Op>) =
+    k.Jaxpr.Eqns |> List.choose (fun e -> match e.Op with Fusion f -> Some f | Lax _ -> None)
+
+let private softmax (args: Value list) =
+    let x = args[0]
+    let e = N.exp (N.subtract x (A.max (Some [ 1 ]) true x))
+    [ N.divide e (A.sum (Some [ 1 ]) true e) ]
+
+[<Fact>]
+let ``softmax fuses into two input fusions and two loop fusions, each op in one kernel`` () =
+    let closed = trace softmax [ f32 [| 4; 6 |] ]
+    let k, stats = fuse closed
+    let kinds = fusions k |> List.map (fun f -> f.Kind)
+    Assert.Equal<FusionKind list>([ Input(Max, [ 1 ]); Loop; Input(Sum, [ 1 ]); Loop ], kinds)
+    Assert.Equal(4, stats["num-kernels"])
+    // every elementwise and reduction op of the program is computed in exactly one kernel
+    let bodyOps = fusions k |> List.collect (fun f -> f.Body.Eqns |> List.map (fun e -> Lax.name e.Op))
+    Assert.Equal<string list>([ "sub"; "exp"; "div" ], bodyOps)
+    // the broadcasts became stride-0 views of the reduced buffers
+    let loopViews = (List.item 1 (fusions k)).Views
+    Assert.True(List.contains { Offset = 0; Strides = [ 1; 0 ] } loopViews, $"views {loopViews}")
+    Assert.Equal<NdArray list>(Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ f32 [| 4; 6 |] ], Kernel.eval k [ f32 [| 4; 6 |] ])
+
+[<Fact>]
+let ``transpose and slice feeding an elementwise op become views, not copies`` () =
+    let f (args: Value list) =
+        let x = args[0]
+        [ N.add (A.transpose (Some [ 1; 0 ]) x) (N.sin (A.transpose (Some [ 1; 0 ]) x)) ]
+    let closed = trace f [ f32 [| 3; 5 |] ]
+    let k, _ = fuse closed
+    match fusions k with
+    | [ one ] ->
+        Assert.Equal<int list>([ 5; 3 ], one.Space)
+        Assert.Equal<View list>([ { Offset = 0; Strides = [ 1; 5 ] } ], one.Views)
+    | other -> failwith $"expected one kernel, got {other.Length}"
+    Assert.Equal<NdArray list>(Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ f32 [| 3; 5 |] ], Kernel.eval k [ f32 [| 3; 5 |] ])
+
+[<Fact>]
+let ``dot_general stays a library call between kernels`` () =
+    let f (args: Value list) = [ N.tanh (A.dot (N.exp args[0]) args[1]) ]
+    let closed = trace f [ f32 [| 4; 3 |]; f32 [| 3; 2 |] ]
+    let k, _ = fuse closed
+    let ops = k.Jaxpr.Eqns |> List.map (fun e -> match e.Op with Fusion _ -> "fusion" | Lax p -> Lax.name p)
+    Assert.Equal<string list>([ "fusion"; "dot_general"; "fusion" ], ops)
+
+let private lower closed =
+    let k, _ = Passes.Fuse.run closed
+    let p, stats = Passes.LowerToLoops.run k
+    Assert.Empty(Vec.verify true p)
+    p, stats |> List.map (fun (n, v, _) -> n, v) |> dict
+
+[<Fact>]
+let ``the memory plan reuses a dead buffer's slot and writes in place over a dying input`` () =
+    // three kernels in a chain (reductions separate them): t1 dies at the second kernel, t2 at the third
+    let f (args: Value list) =
+        let x = args[0]
+        let a = N.exp (N.subtract x (A.max (Some [ 1 ]) true x))
+        let b = N.multiply a (A.sum (Some [ 1 ]) true a)
+        [ N.sin (N.add b (A.min (Some [ 1 ]) true b)) ]
+    let closed = trace f [ f32 [| 8; 16 |] ]
+    let p, stats = lower closed
+    let slots, temps = stats["num-slots"], stats["num-temps"]
+    Assert.True(slots < temps, $"{slots} slots for {temps} temps")
+    let run = (Backend.Runtime.compile p).Run [ f32 [| 8; 16 |] ]
+    let expected = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ f32 [| 8; 16 |] ]
+    // the interpreter's exp is TensorPrimitives', the scalar loop's MathF's: an ulp apart
+    Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * (1.0 + abs a), $"{a} vs {b}")) (NdArray.toFloats expected.Head) (NdArray.toFloats run.Head)
+
+[<Fact>]
+let ``a reduction over the innermost axis carries its accumulator through the loop`` () =
+    let f (args: Value list) = [ A.sum (Some [ 1 ]) false (N.exp args[0]) ]
+    let p, _ = lower (trace f [ f32 [| 4; 6 |] ])
+    let text = Vec.print p
+    Assert.Contains("iter_args(", text)
+    Assert.Contains("loop.accumulate[sum]", text)
+    Assert.Contains("loop.fill 0.0", text)
+
+[<Fact>]
+let ``vectorize makes a Vector256 loop of 8 lanes and a scalar tail`` () =
+    let f (args: Value list) = [ N.multiply (N.exp args[0]) args[1] ]
+    let p, _ = lower (trace f [ f32 [| 100 |]; f32 [| 100 |] ])
+    let v, stats = Passes.Vectorize.run p
+    Assert.Empty(Vec.verify false v)
+    Assert.Equal(1, (stats |> List.head |> fun (_, n, _) -> n))
+    let text = Vec.print v
+    Assert.Contains("= 0 to 96 step 8", text)
+    Assert.Contains("= 96 to 100 step 1", text)
+    Assert.Contains("vec.load", text)
+    Assert.Contains(": f32[8]", text)
+
+[<Fact>]
+let ``a vectorized row sum folds its vector accumulator with vec.reduce`` () =
+    let f (args: Value list) = [ A.sum (Some [ 1 ]) false args[0] ]
+    let x = f32 [| 3; 37 |]
+    let p, _ = lower (trace f [ x ])
+    let v, _ = Passes.Vectorize.run p
+    Assert.Contains("vec.reduce[sum]", Vec.print v)
+    let got = (Backend.Runtime.compile v).Run [ x ] |> List.head |> NdArray.toFloats
+    let want = Backend.Interpreter.evalJaxpr (trace f [ x ]).Jaxpr [] [ x ] |> List.head |> NdArray.toFloats
+    Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * abs b, $"{a} vs {b}")) want got
+
+[<Fact>]
+let ``a loop over integers or mixed element types stays scalar`` () =
+    let f (args: Value list) = [ N.add args[0] (Concrete(NdArray.scalar I32 true 1.0)) ]
+    let x = NdArray.ofInt32 [| 40 |] (Array.init 40 id)
+    let p, _ = lower (trace f [ x ])
+    let v, stats = Passes.Vectorize.run p
+    Assert.Equal(0, (stats |> List.head |> fun (_, n, _) -> n))
+    Assert.True(isScalarOnly v)
