@@ -156,3 +156,23 @@ let ``reductions over either axis of a large matrix equal the interpreter`` (axi
             [ N.divide e (A.sum (Some [ axis ]) true e); A.sum (Some [ axis ]) false (N.multiply x x) ]
         let closed = traced softmaxSum [ x ]
         close rtol 1e-6 (Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x ]) ((compile verifying closed).Run [ x ])
+
+/// Elementwise programs the vectorizer takes, over random sizes (most not multiples of 8 or 4,
+/// some above the threading threshold) and both float types.
+[<Property(MaxTest = 60)>]
+let ``compiled elementwise kernels equal the interpreter at random sizes`` () =
+    let sizes = Gen.frequency [ 3, Gen.choose (0, 40); 2, Gen.choose (41, 5000); 1, Gen.choose (100_000, 300_000) ]
+    let cases = Gen.zip3 sizes (Gen.elements [ F32; F64 ]) (Gen.choose (0, 3))
+    Prop.forAll (Arb.fromGen cases) (fun (n, dtype, which) ->
+        let make seed = if dtype = F32 then f32s [| n |] seed else f64s [| n |] seed
+        let inputs = [ make 1; make 2 ]
+        let f (args: Value list) =
+            let x, y = args[0], args[1]
+            match which with
+            | 0 -> seed args
+            | 1 -> [ N.maximum (N.log x) (N.sigmoid y) ]
+            | 2 -> [ N.where (N.less x y) (N.cos x) (N.tanh y) ]
+            | _ -> [ N.multiply (N.sqrt x) (A.sum None true y) ]
+        let closed = traced f inputs
+        let rtol = if dtype = F32 then 2e-5 else 1e-12
+        close rtol 1e-5 (Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts inputs) ((compile verifying closed).Run inputs))
