@@ -1,9 +1,11 @@
-/// The `fuse` pass: lax → kernel. Elementwise ops join the kernel of their consumers (XLA's
-/// producer–consumer fusion); a reduction roots an input fusion over its operand's space; index
-/// remaps (broadcast_in_dim, transpose, slice, rev, squeeze, expand_dims, reshape) become strided
-/// views of the kernel's inputs instead of copies. Guarantees: no op is computed in two kernels
-/// (only views are shared), kernels are placed at their last op so every input is ready, and
-/// the program computes what the lax program computed (Kernel.eval).
+/// The `fuse` pass: lax → kernel. A reduction roots an input fusion that absorbs the elementwise
+/// ops feeding only it; the other elementwise ops of one space form multi-output loop fusions,
+/// one per level (ops read at the same index share a level, any other read starts a new one);
+/// index remaps (broadcast_in_dim, transpose, slice, rev, squeeze, expand_dims, reshape) become
+/// strided views of the kernels' inputs instead of copies. Guarantees: no op is computed in two
+/// kernels (only views are shared), levels grow along every edge between kernels so placing
+/// kernels in level order is a valid schedule, and the program computes what the lax program
+/// computed (Kernel.eval).
 module Cotangent.Core.Passes.Fuse
 
 open System.Collections.Generic
