@@ -188,14 +188,16 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
         let env = Dictionary<Var, Var>()
         let inputs = ResizeArray<Var * View>()
         let invars = ResizeArray<Var>()
+        let seen = Dictionary<struct (int64 * View), Var>(HashIdentity.Structural)
         let inputFor (v: Var) =
             match resolve v (broadcastMap v.Aval.Shape space) with
             | Choice2Of2 l -> Lit l
             | Choice1Of2(src, view) ->
-                match Seq.tryFindIndex (fun (s, w) -> s = src && w = view) inputs with
-                | Some k -> Var invars[k]
-                | None ->
+                match seen.TryGetValue(struct (src.Id, view)) with
+                | true, iv -> Var iv
+                | _ ->
                     let iv = Var.fresh { src.Aval with Shape = [||] }
+                    seen[struct (src.Id, view)] <- iv
                     inputs.Add((src, view))
                     invars.Add iv
                     Var iv

@@ -97,15 +97,18 @@ let private lowerFusion (f: Fusion) (ins: Buffer list) (outs: Buffer list) : Vec
             else [ loop k [] (nest (k + 1)) [] [] ]
         Fill(out, identity) :: (if total = 0 then [] else nest 0)
 
-/// Live ranges and slots: each temp gets the first free slot (or its dying input's, in place).
+/// Slots: each temp takes the lowest free slot (or its dying input's, in place).
 type private Planner() =
-    let slots = ResizeArray<bool>() // in use?
+    let free = PriorityQueue<int, int>()
+    let mutable count = 0
     member _.Take() =
-        match Seq.tryFindIndex not slots with
-        | Some s -> slots[s] <- true; s
-        | None -> slots.Add true; slots.Count - 1
-    member _.Release(s: int) = slots[s] <- false
-    member _.Count = slots.Count
+        match free.TryDequeue() with
+        | true, s, _ -> s
+        | _ ->
+            count <- count + 1
+            count - 1
+    member _.Release(s: int) = free.Enqueue(s, s)
+    member _.Count = count
 
 let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     let jaxpr = closed.Jaxpr
@@ -146,14 +149,14 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         let ins = e.Inputs |> List.map bufferOf
-        let dying = e.Inputs |> List.choose (fun a -> match a with Var v when lastUse[v] = i && not (resultOf.ContainsKey v) -> Some buffers[v] | _ -> None) |> List.distinct
+        let dying = e.Inputs |> List.choose (fun a -> match a with Var v when lastUse[v] = i && not (resultOf.ContainsKey v) -> Some buffers[v] | _ -> None) |> List.distinctBy (fun b -> b.Id)
         // in place: an elementwise output over an input read at the same element it writes
         let reusable =
             match e.Op with
             | Fusion f when f.Kind = Loop ->
-                let reads = List.zip f.Views ins
-                dying |> List.filter (fun b ->
-                    reads |> List.forall (fun (view, b') -> b' <> b || view = View.contiguous f.Space))
+                let whole = View.contiguous f.Space
+                let strided = HashSet<int>(List.zip f.Views ins |> List.choose (fun (view, b) -> if view <> whole then Some b.Id else None))
+                dying |> List.filter (fun b -> not (strided.Contains b.Id))
             | _ -> []
         let reused = HashSet<int>()
         let outs =
