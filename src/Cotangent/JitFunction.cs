@@ -1,9 +1,9 @@
 // JitFunction: what Jax.Jit returns. A C# function of tensors staged once per signature (shapes,
 // dtypes, weak types) into a closed jaxpr, which a call binds as one pjit equation: every
 // transformation keeps it (JAX's pjit rules), and an eager call runs it through the core's
-// jitExecutor. One sealed class per arity (JitFunction1..4) adds the exact-arity Invoke and an
-// implicit conversion to the matching Func, so Jax.Grad(Jax.Jit(F)) binds like Jax.Grad(F).
-// AOT stages (Lower, Compile) go beside Invoke with the same arity, on top of Apply.
+// compiled executable. One sealed class per arity (JitFunction1..4) adds the exact-arity Invoke,
+// Lower (the AOT stages, jax.stages) and an implicit conversion to the matching Func, so
+// Jax.Grad(Jax.Jit(F)) binds like Jax.Grad(F).
 using Cotangent.Core;
 using Microsoft.FSharp.Collections;
 using Value = Cotangent.Core.Tracing.Value;
@@ -16,15 +16,21 @@ namespace Cotangent;
 public abstract class JitFunction
 {
     private readonly Api.Jitted jitted;
+    private readonly Api.JitConfig config;
 
-    private protected JitFunction(Delegate original, Func<Tensor[], Tensor> f)
+    private protected JitFunction(Delegate original, Func<Tensor[], Tensor> f, JitOptions? options)
     {
         ArgumentNullException.ThrowIfNull(original, "f");
         var name = NameOf(original);
         Name = name;
+        Options = options ?? new JitOptions();
+        config = Options.ToConfig();
         jitted = new Api.Jitted(name, Interop.Func<FSharpList<Value>, FSharpList<Value>>(
-            values => ListModule.OfSeq([f(values.Select(Tensor.Of).ToArray()).Value])));
+            values => ListModule.OfSeq([f(values.Select(Tensor.Of).ToArray()).Value])), config);
     }
+
+    /// <summary>The options it compiles with.</summary>
+    public JitOptions Options { get; }
 
     /// <summary>The name of the <c>pjit</c> equations it binds (the C# method's name, or
     /// <c>&lt;lambda&gt;</c> for a lambda, as Python names a lambda).</summary>
@@ -40,6 +46,18 @@ public abstract class JitFunction
     {
         foreach (var a in args) ArgumentNullException.ThrowIfNull(a, nameof(args));
         return Tensor.Of(jitted.Call(Interop.Values(args)).Head);
+    }
+
+    /// <summary>The region traced (or found in the cache) for the arguments' signature.</summary>
+    private protected Lowered LowerAt(params Tensor[] args)
+    {
+        foreach (var a in args) ArgumentNullException.ThrowIfNull(a, nameof(args));
+        var avals = args.Select(a => a.Aval).ToArray();
+        var (region, captured) = jitted.Region(Interop.List(avals));
+        if (!captured.IsEmpty)
+            throw new ArgumentException(
+                $"jit: {Name} closes over {captured.Length} value(s) of an enclosing transformation; it can be lowered only where it is called.", nameof(args));
+        return new Lowered(Name, region, avals, config);
     }
 
     /// <summary>The name JAX would give: a method's name, a local function's name, or
@@ -63,7 +81,7 @@ public abstract class JitFunction
 /// <see cref="Invoke"/>, or pass it wherever a <c>Func&lt;Tensor, Tensor&gt;</c> is taken.</summary>
 public sealed class JitFunction1 : JitFunction
 {
-    internal JitFunction1(Func<Tensor, Tensor> f) : base(f, a => f(a[0])) { }
+    internal JitFunction1(Func<Tensor, Tensor> f, JitOptions? options) : base(f, a => f(a[0]), options) { }
 
     /// <summary>Calls the jitted function: traces it if the arguments' signature is new, then
     /// applies its jaxpr (eagerly, or as a <c>pjit</c> under a transformation).</summary>
@@ -74,6 +92,17 @@ public sealed class JitFunction1 : JitFunction
     /// the function reads a traced value as a concrete one (a
     /// <see cref="Core.Tracing.ConcretizationException"/> naming the call site).</exception>
     public Tensor Invoke(Tensor x) => Apply(x);
+
+    /// <summary>Lowers the function for its arguments' signature, like
+    /// <c>jax.jit(f).lower(args)</c>: traces it (or takes the traced program from the cache)
+    /// without running it. Only the arguments' shapes, dtypes and weak types matter.</summary>
+    /// <param name="x">Argument 1 of the function (a tensor, or a C# scalar).</param>
+    /// <returns>The lowered program: <see cref="Lowered.AsText"/> prints it,
+    /// <see cref="Lowered.Compile"/> compiles it.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">Tracing fails (see <see cref="Invoke"/>), or the
+    /// function closes over tracers of an enclosing transformation.</exception>
+    public Lowered Lower(Tensor x) => LowerAt(x);
 
     /// <summary>The jitted function as a delegate of the original arity.</summary>
     /// <param name="f">The jitted function.</param>
@@ -90,7 +119,7 @@ public sealed class JitFunction1 : JitFunction
 /// <see cref="Invoke"/>, or pass it wherever a <c>Func&lt;Tensor, Tensor, Tensor&gt;</c> is taken.</summary>
 public sealed class JitFunction2 : JitFunction
 {
-    internal JitFunction2(Func<Tensor, Tensor, Tensor> f) : base(f, a => f(a[0], a[1])) { }
+    internal JitFunction2(Func<Tensor, Tensor, Tensor> f, JitOptions? options) : base(f, a => f(a[0], a[1]), options) { }
 
     /// <summary>Calls the jitted function: traces it if the arguments' signature is new, then
     /// applies its jaxpr (eagerly, or as a <c>pjit</c> under a transformation).</summary>
@@ -102,6 +131,18 @@ public sealed class JitFunction2 : JitFunction
     /// the function reads a traced value as a concrete one (a
     /// <see cref="Core.Tracing.ConcretizationException"/> naming the call site).</exception>
     public Tensor Invoke(Tensor x, Tensor y) => Apply(x, y);
+
+    /// <summary>Lowers the function for its arguments' signature, like
+    /// <c>jax.jit(f).lower(args)</c>: traces it (or takes the traced program from the cache)
+    /// without running it. Only the arguments' shapes, dtypes and weak types matter.</summary>
+    /// <param name="x">Argument 1 of the function (a tensor, or a C# scalar).</param>
+    /// <param name="y">Argument 2 of the function (a tensor, or a C# scalar).</param>
+    /// <returns>The lowered program: <see cref="Lowered.AsText"/> prints it,
+    /// <see cref="Lowered.Compile"/> compiles it.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">Tracing fails (see <see cref="Invoke"/>), or the
+    /// function closes over tracers of an enclosing transformation.</exception>
+    public Lowered Lower(Tensor x, Tensor y) => LowerAt(x, y);
 
     /// <summary>The jitted function as a delegate of the original arity.</summary>
     /// <param name="f">The jitted function.</param>
@@ -118,7 +159,7 @@ public sealed class JitFunction2 : JitFunction
 /// <see cref="Invoke"/>, or pass it wherever a <c>Func&lt;Tensor, Tensor, Tensor, Tensor&gt;</c> is taken.</summary>
 public sealed class JitFunction3 : JitFunction
 {
-    internal JitFunction3(Func<Tensor, Tensor, Tensor, Tensor> f) : base(f, a => f(a[0], a[1], a[2])) { }
+    internal JitFunction3(Func<Tensor, Tensor, Tensor, Tensor> f, JitOptions? options) : base(f, a => f(a[0], a[1], a[2]), options) { }
 
     /// <summary>Calls the jitted function: traces it if the arguments' signature is new, then
     /// applies its jaxpr (eagerly, or as a <c>pjit</c> under a transformation).</summary>
@@ -131,6 +172,19 @@ public sealed class JitFunction3 : JitFunction
     /// the function reads a traced value as a concrete one (a
     /// <see cref="Core.Tracing.ConcretizationException"/> naming the call site).</exception>
     public Tensor Invoke(Tensor x, Tensor y, Tensor z) => Apply(x, y, z);
+
+    /// <summary>Lowers the function for its arguments' signature, like
+    /// <c>jax.jit(f).lower(args)</c>: traces it (or takes the traced program from the cache)
+    /// without running it. Only the arguments' shapes, dtypes and weak types matter.</summary>
+    /// <param name="x">Argument 1 of the function (a tensor, or a C# scalar).</param>
+    /// <param name="y">Argument 2 of the function (a tensor, or a C# scalar).</param>
+    /// <param name="z">Argument 3 of the function (a tensor, or a C# scalar).</param>
+    /// <returns>The lowered program: <see cref="Lowered.AsText"/> prints it,
+    /// <see cref="Lowered.Compile"/> compiles it.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">Tracing fails (see <see cref="Invoke"/>), or the
+    /// function closes over tracers of an enclosing transformation.</exception>
+    public Lowered Lower(Tensor x, Tensor y, Tensor z) => LowerAt(x, y, z);
 
     /// <summary>The jitted function as a delegate of the original arity.</summary>
     /// <param name="f">The jitted function.</param>
@@ -147,7 +201,7 @@ public sealed class JitFunction3 : JitFunction
 /// <see cref="Invoke"/>, or pass it wherever a <c>Func&lt;Tensor, Tensor, Tensor, Tensor, Tensor&gt;</c> is taken.</summary>
 public sealed class JitFunction4 : JitFunction
 {
-    internal JitFunction4(Func<Tensor, Tensor, Tensor, Tensor, Tensor> f) : base(f, a => f(a[0], a[1], a[2], a[3])) { }
+    internal JitFunction4(Func<Tensor, Tensor, Tensor, Tensor, Tensor> f, JitOptions? options) : base(f, a => f(a[0], a[1], a[2], a[3]), options) { }
 
     /// <summary>Calls the jitted function: traces it if the arguments' signature is new, then
     /// applies its jaxpr (eagerly, or as a <c>pjit</c> under a transformation).</summary>
@@ -161,6 +215,20 @@ public sealed class JitFunction4 : JitFunction
     /// the function reads a traced value as a concrete one (a
     /// <see cref="Core.Tracing.ConcretizationException"/> naming the call site).</exception>
     public Tensor Invoke(Tensor x, Tensor y, Tensor z, Tensor w) => Apply(x, y, z, w);
+
+    /// <summary>Lowers the function for its arguments' signature, like
+    /// <c>jax.jit(f).lower(args)</c>: traces it (or takes the traced program from the cache)
+    /// without running it. Only the arguments' shapes, dtypes and weak types matter.</summary>
+    /// <param name="x">Argument 1 of the function (a tensor, or a C# scalar).</param>
+    /// <param name="y">Argument 2 of the function (a tensor, or a C# scalar).</param>
+    /// <param name="z">Argument 3 of the function (a tensor, or a C# scalar).</param>
+    /// <param name="w">Argument 4 of the function (a tensor, or a C# scalar).</param>
+    /// <returns>The lowered program: <see cref="Lowered.AsText"/> prints it,
+    /// <see cref="Lowered.Compile"/> compiles it.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">Tracing fails (see <see cref="Invoke"/>), or the
+    /// function closes over tracers of an enclosing transformation.</exception>
+    public Lowered Lower(Tensor x, Tensor y, Tensor z, Tensor w) => LowerAt(x, y, z, w);
 
     /// <summary>The jitted function as a delegate of the original arity.</summary>
     /// <param name="f">The jitted function.</param>
