@@ -121,9 +121,6 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     let buffers = Dictionary<Var, Buffer>()
     let args = jaxpr.InVars |> List.mapi (fun i v -> let b = make v.Aval (Arg i) in buffers[v] <- b; b)
     let consts = ResizeArray(List.map2 (fun (v: Var) c -> let b = make v.Aval (Const c) in buffers[v] <- b; b) jaxpr.ConstVars closed.Consts)
-    // last use of each var (program outputs live to the end)
-    let lastUse = Dictionary<Var, int>()
-    eqns |> Array.iteri (fun i e -> for a in e.Inputs do match a with Var v -> lastUse[v] <- i | Lit _ -> ())
     // an outvar produced by an equation (first occurrence) is written straight into its result
     let results = ResizeArray<Buffer>()
     let resultOf = Dictionary<Var, Buffer>()
@@ -134,6 +131,22 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
         match a with
         | Var v when not (resultOf.ContainsKey v) && not (buffers.ContainsKey v) -> resultOf[v] <- r
         | a -> copies.Add((a, r)))
+    // a copy kernel that reads a whole buffer in row-major order (a reshape, or a broadcast that
+    // only adds unit dims) aliases its operand instead: the output is the operand's storage
+    let aliasOf = Dictionary<Var, Var>()
+    let rec root (v: Var) = match aliasOf.TryGetValue v with | true, r -> root r | _ -> v
+    let produced = HashSet<Var>(eqns |> Seq.collect (fun e -> e.Outs))
+    for e in eqns do
+        match e.Op, e.Inputs, e.Outs with
+        | Fusion { Kind = Loop; Views = [ view ]; Body = { Eqns = []; InVars = [ x ]; OutVars = [ Var y ] } } as _, [ Var src ], [ out ]
+            when x = y && produced.Contains (root src) && not (resultOf.ContainsKey out) && not (resultOf.ContainsKey (root src))
+                 && Aval.size src.Aval = Aval.size out.Aval && src.Aval.DType = out.Aval.DType
+                 && view = View.contiguous (match e.Op with Fusion f -> f.Space | Lax _ -> []) ->
+            aliasOf[out] <- src
+        | _ -> ()
+    // last use of each storage root (program outputs live to the end)
+    let lastUse = Dictionary<Var, int>()
+    eqns |> Array.iteri (fun i e -> for a in e.Inputs do match a with Var v -> lastUse[root v] <- i | Lit _ -> ())
     let planner = Planner()
     let temps = ResizeArray<Buffer>()
     let mutable inPlace = 0
@@ -149,7 +162,13 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         let ins = e.Inputs |> List.map bufferOf
-        let dying = e.Inputs |> List.choose (fun a -> match a with Var v when lastUse[v] = i && not (resultOf.ContainsKey v) -> Some buffers[v] | _ -> None) |> List.distinctBy (fun b -> b.Id)
+        let dying =
+            e.Inputs
+            |> List.choose (fun a ->
+                match a with
+                | Var v when lastUse[root v] = i && not (resultOf.ContainsKey (root v)) -> Some buffers[root v]
+                | _ -> None)
+            |> List.distinctBy (fun b -> b.Id)
         // in place: an elementwise output over an input read at the same element it writes
         let reusable =
             match e.Op with
@@ -160,7 +179,7 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
             | _ -> []
         let reused = HashSet<int>()
         let outs =
-            e.Outs |> List.map (fun v ->
+            e.Outs |> List.filter (fun v -> not (aliasOf.ContainsKey v)) |> List.map (fun v ->
                 let b =
                     match resultOf.TryGetValue v with
                     | true, r -> r
@@ -181,15 +200,20 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                             t
                 buffers[v] <- b
                 b)
-        match e.Op with
-        | Fusion f -> body.AddRange(lowerFusion f ins outs)
-        | Lax prim -> body.Add(Call(prim, ins, outs))
+        match e.Op, e.Outs with
+        | Fusion _, [ out ] when aliasOf.ContainsKey out ->
+            // shares the (temp) storage of its root, which stays live as long as it does
+            let b = make out.Aval buffers[root out].Kind
+            temps.Add b
+            buffers[out] <- b
+        | Fusion f, _ -> body.AddRange(lowerFusion f ins (e.Outs |> List.map (fun v -> buffers[v])))
+        | Lax prim, _ -> body.Add(Call(prim, ins, e.Outs |> List.map (fun v -> buffers[v])))
         for b in dying do
             match slotOf b with
             | Some s when not (reused.Contains b.Id) -> planner.Release s
             | _ -> ()
         // outputs nobody reads are dead at once
-        for v, b in List.zip e.Outs outs do
+        for v, b in List.zip (e.Outs |> List.filter (fun v -> not (aliasOf.ContainsKey v))) outs do
             if not (lastUse.ContainsKey v) && not (resultOf.ContainsKey v) then
                 match slotOf b with
                 | Some s -> planner.Release s

@@ -18,6 +18,9 @@ open Cotangent.Core.Passes.PassTypes
 type private Rewrite =
     | Forward of Atom
     | Replace of Prim * Atom list
+    /// Ops applied in turn: the first to its atoms, each next one to the previous result and
+    /// its own extra atoms; the last binds the equation's output.
+    | Pipeline of (Prim * Atom list) * (Prim * Atom list) list
 
 /// Every element of `a` is `target`; floats compare bit for bit (-0.0 is not 0.0, NaN is nothing).
 let private allEqual (target: float) (a: NdArray) =
@@ -138,6 +141,36 @@ let private ofSplat (facts: Facts) (out: Aval) (inputs: Atom list) =
 
 let private isIdentity (perm: int list) = perm = List.init perm.Length id
 
+// add_any(pad(x, 0.0), pad(y, 0.0)) over adjacent blocks of one axis =
+// pad(add_any(concatenate(x, y), 0.0), 0.0): each element gets the one +0.0 the other pad adds,
+// so even -0.0 comes out as the sum does. A pad's payload that is itself add_any(concatenate(..),
+// 0.0) contributes its pieces ((v + 0.0) + 0.0 = v + 0.0), so the chain of slice transposes that
+// reverse mode leaves (O(n²) work) folds into one concatenate (O(n)).
+let private padSum (facts: Facts) (inputs: Atom list) =
+    let padOf (a: Atom) =
+        match facts.Producer a with
+        | Some { Op = Pad config; Inputs = [ x; zero ] } when facts.IsAll 0.0 zero ->
+            let moved = config |> List.indexed |> List.filter (fun (_, c) -> c <> (0, 0, 0))
+            match moved with
+            | [ d, (lo, hi, 0) ] when lo >= 0 && hi >= 0 -> Some(d, lo, (Atom.aval x).Shape[d], x, zero)
+            | _ -> None
+        | _ -> None
+    let pieces (d: int) (x: Atom) =
+        match facts.Producer x with
+        | Some { Op = AddAny; Inputs = [ c; zero ] } when facts.IsAll 0.0 zero ->
+            match facts.Producer c with
+            | Some { Op = Concatenate d'; Inputs = parts } when d' = d -> parts
+            | _ -> [ x ]
+        | _ -> [ x ]
+    match inputs |> List.map padOf with
+    | [ Some(d, lo1, n1, x1, zero); Some(d', lo2, n2, x2, _) ] when d = d' && (lo1 + n1 = lo2 || lo2 + n2 = lo1) ->
+        let total = (Atom.aval inputs.Head).Shape[d]
+        let (lo, first), second = if lo1 + n1 = lo2 then (lo1, x1), x2 else (lo2, x2), x1
+        let rank = (Atom.aval inputs.Head).Shape.Length
+        let config = List.init rank (fun k -> if k = d then (lo, total - lo - n1 - n2, 0) else (0, 0, 0))
+        [ Pipeline((Concatenate d, pieces d first @ pieces d second), [ AddAny, [ zero ]; Pad config, [ zero ] ]) ]
+    | _ -> []
+
 /// The rewrites proposed for `prim` on (substituted) `inputs` with output aval `out`. A layout op
 /// whose output aval is its operand's moves no element, so `forward` proposes the operand.
 let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
@@ -145,7 +178,8 @@ let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : 
     | Neg -> negNeg facts inputs
     | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
     | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not | Pow -> []
-    | Add | AddAny -> addNegZero facts inputs
+    | Add -> addNegZero facts inputs
+    | AddAny -> addNegZero facts inputs @ padSum facts inputs
     | Sub -> subZero facts inputs
     | Mul -> mulOne facts inputs
     | Div -> divOne facts inputs
@@ -174,7 +208,12 @@ let private fits (outs: Var list) (rewrite: Rewrite) =
     | [ o ], Replace(prim, inputs) ->
         try LaxTypes.abstractEval prim (List.map Atom.aval inputs) = [ o.Aval ]
         with :? CotangentException -> false
-    | _, (Forward _ | Replace _) -> false
+    | [ o ], Pipeline((prim, inputs), rest) ->
+        try
+            let step (avals: Aval list) (prim, extra) = LaxTypes.abstractEval prim (avals @ List.map Atom.aval extra)
+            List.fold step (LaxTypes.abstractEval prim (List.map Atom.aval inputs)) rest = [ o.Aval ]
+        with :? CotangentException -> false
+    | _, (Forward _ | Replace _ | Pipeline _) -> false
 
 // ---------------------------------------------------------------------------------------------
 // Folding: an equation whose inputs are all known runs in the interpreter, unless it would make
@@ -224,6 +263,17 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         | Some(Replace(prim, ins)) ->
             simplified <- simplified + 1
             emit { e with Op = prim; Inputs = ins }
+        | Some(Pipeline((prim, ins), rest)) ->
+            simplified <- simplified + 1
+            let steps = (prim, ins, []) :: (rest |> List.map (fun (p, extra) -> p, [], extra))
+            let last = steps.Length - 1
+            let mutable previous = None
+            steps |> List.iteri (fun k (p, ins, extra) ->
+                let args = (match previous with Some v -> [ Var v ] | None -> ins) @ extra
+                let outAval = LaxTypes.abstractEval p (List.map Atom.aval args) |> List.head
+                let o = if k = last then e.Outs.Head else Var.fresh outAval
+                emit { e with Op = p; Inputs = args; Outs = [ o ] }
+                previous <- Some o)
         | None ->
             match fold facts e inputs with
             | Some results ->
