@@ -130,3 +130,18 @@ let ``a loop over integers or mixed element types stays scalar`` () =
     let v, stats = Passes.Vectorize.run p
     Assert.Equal(0, (stats |> List.head |> fun (_, n, _) -> n))
     Assert.True(isScalarOnly v)
+
+[<Fact>]
+let ``a reshape between kernels aliases its operand's storage instead of copying`` () =
+    let f (args: Value list) =
+        let y = N.exp args[0]
+        [ A.dot (A.reshape [ 4; 6 ] y) args[1] ]
+    let x, w = f32 [| 2; 12 |], f32 [| 6; 3 |]
+    let closed = trace f [ x; w ]
+    let p, _ = lower closed
+    // the exp kernel, then the GEMM call: no copy loop for the reshape
+    let loops = p.Body |> List.filter (fun s -> match s with For _ -> true | _ -> false)
+    Assert.Equal(1, loops.Length)
+    let got = (Backend.Runtime.compile p).Run [ x; w ] |> List.head |> NdArray.toFloats
+    let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; w ] |> List.head |> NdArray.toFloats
+    Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * (1.0 + abs a), $"{a} vs {b}")) want got

@@ -345,3 +345,34 @@ let ``the pipeline inline,dce,cse,simplify on the seed's grad`` () =
                 "    o:f32[] = add_any m n"
                 "  in (o,) }" ],
         text after)
+
+// add_any(pad(x, 0.0), pad(y, 0.0)) over adjacent blocks → pad(add_any(concatenate(x, y), 0.0), 0.0)
+[<Fact>]
+let ``simplify folds a chain of adjacent zero pads into one concatenate, exactly`` () =
+    let zero = lit 0.0
+    let closed =
+        build [ f32 [ 1 ]; f32 [ 1 ]; f32 [ 2 ] ] [] (fun app _ ins ->
+            let a = app (Pad [ (3, 0, 0) ]) [ ins[0]; zero ]
+            let b = app (Pad [ (2, 1, 0) ]) [ ins[1]; zero ]
+            let c = app (Pad [ (0, 2, 0) ]) [ ins[2]; zero ]
+            [ app AddAny [ app AddAny [ a; b ]; c ] ])
+    let after, stats = run Simplify.simplify closed
+    Assert.True(1 = count "concatenate[dimension=0]" (raw after), raw after)
+    Assert.Equal(3, (raw closed).Split("pad[").Length - 1)
+    // the blocks cover the whole result: the merged pad pads nothing and goes too
+    Assert.Equal(0, (raw after).Split("pad[").Length - 1)
+    Assert.True(value "num-simplified" stats >= 2)
+    // bit for bit, -0.0 included: every element gets exactly the one +0.0 the other pads add
+    let args = [ NdArray.ofFloat32 [| 1 |] [| -0.0f |]; NdArray.ofFloat32 [| 1 |] [| 2.5f |]; NdArray.ofFloat32 [| 2 |] [| -0.0f; 1.0f |] ]
+    let bits (a: NdArray) = NdArray.toFloats a |> Array.map System.BitConverter.DoubleToInt64Bits
+    Assert.Equal<int64[]>(bits (eval closed args).Head, bits (eval after args).Head)
+
+[<Fact>]
+let ``pads that overlap, leave a gap or pad with another value are not folded`` () =
+    // the first pad puts its element at 2: overlapping at 2, a gap at 1, adjacent but padding 1.0
+    for config2, value in [ [ (2, 0, 0) ], 0.0; [ (0, 2, 0) ], 0.0; [ (1, 1, 0) ], 1.0 ] do
+        let closed =
+            build [ f32 [ 1 ]; f32 [ 1 ] ] [] (fun app _ ins ->
+                [ app AddAny [ app (Pad [ (2, 0, 0) ]) [ ins[0]; lit 0.0 ]; app (Pad config2) [ ins[1]; lit value ] ] ])
+        let after, _ = run Simplify.simplify closed
+        Assert.Equal(0, count "concatenate[dimension=0]" (raw after))
