@@ -85,11 +85,36 @@ let private fill (b: Buffer) (p: nativeint) (value: NdArray) =
     | F32Data d -> (span<float32> p n).Fill d[0]
     | F64Data d -> (span<float> p n).Fill d[0]
 
-/// loop.call: the one dispatch point for whole-buffer ops (a GEMM fast path for dot_general goes
-/// here). Runs the reference interpreter and copies its results into the output buffers.
+let private elementBytes (dtype: DType) =
+    match dtype with
+    | Bool -> 1
+    | I32 | U32 | F32 -> 4
+    | F64 -> 8
+
+/// concatenate as block copies between the buffers: each output row along `dim`'s outer dims is
+/// the inputs' rows one after another.
+let private concatenate (dim: int) (inputs: CallOperand list) (out: CallOperand) =
+    let shape = out.Buffer.Aval.Shape
+    let size = int64 (elementBytes out.Buffer.Aval.DType)
+    let outer = Shape.size shape[.. dim - 1]
+    let inner = int64 (Shape.size shape[dim + 1 ..])
+    let row = int64 shape[dim] * inner * size
+    let mutable column = 0L
+    for i in inputs do
+        let block = int64 i.Buffer.Aval.Shape[dim] * inner * size
+        for r in 0 .. outer - 1 do
+            let src = NativePtr.toVoidPtr (NativePtr.ofNativeInt<byte> (i.Address + nativeint (int64 r * block)))
+            let dst = NativePtr.toVoidPtr (NativePtr.ofNativeInt<byte> (out.Address + nativeint (int64 r * row + column)))
+            Buffer.MemoryCopy(src, dst, block, block)
+        column <- column + block
+
+/// loop.call: the one dispatch point for whole-buffer ops: dot_general on the GEMM, concatenate as
+/// block copies; the rest run the reference interpreter, copied into the output buffers.
 let runCall (prim: Prim) (inputs: CallOperand list) (outputs: CallOperand list) : unit =
     match prim, inputs, outputs with
     | DotGeneral _, [ a; b ], [ c ] when Dot.tryRun prim a.Buffer.Aval b.Buffer.Aval c.Buffer.Aval a.Address b.Address c.Address -> ()
+    | Concatenate dim, _, [ out ] when inputs |> List.forall (fun i -> i.Buffer.Aval.DType = out.Buffer.Aval.DType) ->
+        concatenate dim inputs out
     | _ ->
     let args = inputs |> List.map (fun o -> match o.Managed with Some a -> a | None -> readNative o.Buffer o.Address)
     let results = Interpreter.eval prim args
