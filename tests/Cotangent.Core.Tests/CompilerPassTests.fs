@@ -145,3 +145,17 @@ let ``a reshape between kernels aliases its operand's storage instead of copying
     let got = (Backend.Runtime.compile p).Run [ x; w ] |> List.head |> NdArray.toFloats
     let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; w ] |> List.head |> NdArray.toFloats
     Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * (1.0 + abs a), $"{a} vs {b}")) want got
+
+[<Fact>]
+let ``a transposed read vectorizes as a gather of strided lanes`` () =
+    let f (args: Value list) = [ N.multiply (A.transpose (Some [ 1; 0 ]) args[0]) args[1] ]
+    let x, y = f32 [| 19; 11 |], f32 [| 11; 19 |]
+    let closed = trace f [ x; y ]
+    let p, _ = lower closed
+    let v, _ = Passes.Vectorize.run p
+    Assert.Empty(Vec.verify false v)
+    Assert.Contains("vec.gather %arg0", Vec.print v)
+    Assert.Contains("stride 11", Vec.print v)
+    let got = (Backend.Runtime.compile v).Run [ x; y ] |> List.head |> NdArray.toFloats
+    let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; y ] |> List.head |> NdArray.toFloats
+    Assert.Equal<float[]>(want, got)

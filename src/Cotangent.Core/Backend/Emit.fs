@@ -41,7 +41,7 @@ let freeVars (stmts: Stmt<VecOp> list) : Set<Var> =
             | Compute(dst, _, args) -> bind dst; List.iter atom args
             | Store(_, a, v) | Accum(_, a, _, v) -> addr a; atom v
             | Fill _ | Call _ -> ()
-            | Ext(VLoad(dst, _, a)) -> bind dst; addr a
+            | Ext(VLoad(dst, _, a)) | Ext(VGather(dst, _, a, _)) -> bind dst; addr a
             | Ext(VStore(_, a, v)) -> addr a; atom v
             | Ext(VSplat(dst, v)) | Ext(VReduce(dst, _, v)) -> bind dst; atom v
     walk stmts
@@ -55,9 +55,14 @@ let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
         match s with
         | Load(_, b, _) | Store(b, _, _) | Accum(b, _, _, _) | Fill(b, _) -> add b
         | Call(_, ins, outs) -> List.iter add ins; List.iter add outs
-        | Ext(VLoad(_, b, _)) | Ext(VStore(b, _, _)) -> add b
+        | Ext(VLoad(_, b, _)) | Ext(VGather(_, b, _, _)) | Ext(VStore(b, _, _)) -> add b
         | For _ | Compute _ | Ext(VSplat _) | Ext(VReduce _) -> ()) stmts
     List.ofSeq seen.Values
+
+/// Vector256.Create with one argument per lane (8 floats or 4 doubles).
+let private gatherCreate (dtype: DType) (lanes: int) : System.Reflection.MethodInfo =
+    let element = match dtype with F64 -> typeof<float> | _ -> typeof<float32>
+    typeof<System.Runtime.Intrinsics.Vector256>.GetMethod("Create", Array.replicate lanes element) |> nonNull
 
 /// Compiles `stmts` to a Kernel. With `parallelOuter`, `stmts` is one For whose bounds the
 /// kernel takes from (lo, hi); otherwise lo and hi are ignored.
@@ -163,6 +168,21 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         | Ext(VLoad(dst, src, a)) ->
             address src a
             emitVectorLoad il src.Aval.DType
+            store dst
+        | Ext(VGather(dst, src, a, stride)) ->
+            // W scalar loads `stride` elements apart, then Vector256.Create(e0, .., eW-1)
+            let dtype = src.Aval.DType
+            let at = il.DeclareLocal typeof<nativeint>
+            address src a
+            il.Emit(OpCodes.Stloc, at)
+            let lanes = dst.Aval.Shape[0]
+            for k in 0 .. lanes - 1 do
+                il.Emit(OpCodes.Ldloc, at)
+                il.Emit(OpCodes.Ldc_I8, int64 k * int64 stride * int64 (elementSize dtype))
+                il.Emit OpCodes.Conv_I
+                il.Emit OpCodes.Add
+                emitLoadIndirect il dtype
+            il.Emit(OpCodes.Call, gatherCreate dtype lanes)
             store dst
         | Ext(VStore(dst, a, v)) ->
             loadVector dst.Aval.DType v

@@ -12,6 +12,8 @@ open Cotangent.Core.Dialects.Loop
 type VecOp =
     /// W consecutive elements from addr (the vector loop's induction variable has stride 1 in it).
     | VLoad of dst: Var * src: Buffer * Addr
+    /// W elements `stride` apart from addr (a column of a row-major array, say).
+    | VGather of dst: Var * src: Buffer * Addr * stride: int
     /// W consecutive elements to addr.
     | VStore of dst: Buffer * Addr * Atom
     /// Every lane set to a scalar.
@@ -34,6 +36,7 @@ let isVector (v: Var) = v.Aval.Shape.Length = 1
 let private printOp (pr: Printer<VecOp>) (op: VecOp) : string list =
     match op with
     | VLoad(dst, src, addr) -> [ $"{pr.Var dst} = vec.load {Buffer.name src}{pr.Addr addr} : {Aval.str dst.Aval}" ]
+    | VGather(dst, src, addr, stride) -> [ $"{pr.Var dst} = vec.gather {Buffer.name src}{pr.Addr addr} stride {stride} : {Aval.str dst.Aval}" ]
     | VStore(dst, addr, v) -> [ $"vec.store {pr.Atom v}, {Buffer.name dst}{pr.Addr addr}" ]
     | VSplat(dst, v) -> [ $"{pr.Var dst} = vec.splat {pr.Atom v} : {Aval.str dst.Aval}" ]
     | VReduce(dst, c, v) -> [ $"{pr.Var dst} = vec.reduce[{Combiner.name c}] {pr.Atom v} : {Aval.str dst.Aval}" ]
@@ -50,7 +53,7 @@ let isScalarOnly (p: VecProgram) =
 /// The vars a vec op binds, the atoms it reads and the buffers it touches (for the verifier).
 let private extVars (op: VecOp) =
     match op with
-    | VLoad(dst, src, a) -> [ dst ], (a.Terms |> List.map (fst >> Var)), [ src ]
+    | VLoad(dst, src, a) | VGather(dst, src, a, _) -> [ dst ], (a.Terms |> List.map (fst >> Var)), [ src ]
     | VStore(dst, a, v) -> [], v :: (a.Terms |> List.map (fst >> Var)), [ dst ]
     | VSplat(dst, v) -> [ dst ], [ v ], []
     | VReduce(dst, _, v) -> [ dst ], [ v ], []

@@ -1,5 +1,6 @@
 /// The `vectorize` pass: loop → vec. Each innermost unit-step loop over float32 or float64 whose
-/// accesses are contiguous (stride 1) or invariant (stride 0) in its induction variable becomes a
+/// stores are contiguous (stride 1) in its induction variable, and whose loads are contiguous,
+/// invariant (stride 0, splat) or strided (a gather of W loads), becomes a
 /// Vector256 loop of W lanes plus a scalar tail; carried reductions become vector accumulators
 /// folded horizontally (vec.reduce) into the tail's init. Loops it cannot prove vectorizable
 /// stay scalar. Guarantees: same results up to the reassociation of vectorized reductions.
@@ -27,7 +28,7 @@ let private laneType (l: ForLoop<VecOp>) : DType option =
     let stride a = Addr.strideOf l.Iv a
     for s in l.Body do
         match s with
-        | Load(dst, _, a) -> dtypes.Add dst.Aval.DType |> ignore; ok <- ok && (stride a = 0 || stride a = 1)
+        | Load(dst, _, _) -> dtypes.Add dst.Aval.DType |> ignore
         | Store(b, a, _) -> dtypes.Add b.Aval.DType |> ignore; ok <- ok && stride a = 1
         | Accum(b, a, _, _) -> dtypes.Add b.Aval.DType |> ignore; ok <- ok && stride a = 1
         | Compute(dst, prim, args) ->
@@ -86,9 +87,13 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
             let x = Var.fresh dst.Aval
             hoisted.Add(Load(x, b, a))
             vec[dst] <- splat (Var x)
-        | Load(dst, b, a) ->
+        | Load(dst, b, a) when Addr.strideOf l.Iv a = 1 ->
             let v = Var.fresh (vecAval dst.Aval.DType)
             body.Add(Ext(VLoad(v, b, subst a)))
+            vec[dst] <- v
+        | Load(dst, b, a) ->
+            let v = Var.fresh (vecAval dst.Aval.DType)
+            body.Add(Ext(VGather(v, b, subst a, Addr.strideOf l.Iv a)))
             vec[dst] <- v
         | Compute(dst, prim, args) ->
             let v = Var.fresh (vecAval dst.Aval.DType)
