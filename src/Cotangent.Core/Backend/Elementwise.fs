@@ -197,13 +197,13 @@ let private signF64 (x: float) = if x > 0.0 then 1.0 elif x < 0.0 then -1.0 else
 
 // .NET's LogP1/ExpM1 are log(1+x) and exp(x)-1, which lose all digits for tiny x. These are
 // Goldberg's and Kahan's corrections: exact-rounded 1+x (resp. exp x) with its error divided out.
-let private log1pF64 (x: float) =
+let log1pF64 (x: float) =
     let u = 1.0 + x
     if u = 1.0 then x
     elif Double.IsPositiveInfinity u then u
     else Math.Log u * (x / (u - 1.0)) // x / (u - 1) is near 1: no overflow for huge x
 
-let private expm1F64 (x: float) =
+let expm1F64 (x: float) =
     let u = Math.Exp x
     if u = 1.0 then x
     elif u - 1.0 = -1.0 then -1.0

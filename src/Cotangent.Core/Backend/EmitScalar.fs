@@ -48,20 +48,11 @@ type ScalarOps =
     static member ClampIndex(i: int, last: int) = if i < 0 then 0 elif i > last then last else i
 
     // The interpreter's Goldberg/Kahan log1p and expm1 (Elementwise.fs), in float64 for both widths.
-    static member Log1pF64(x: float) =
-        let u = 1.0 + x
-        if u = 1.0 then x
-        elif Double.IsPositiveInfinity u then u
-        else Math.Log u * (x / (u - 1.0))
+    static member Log1pF64(x: float) = Elementwise.log1pF64 x
 
     static member Log1pF32(x: float32) = float32 (ScalarOps.Log1pF64(float x))
 
-    static member Expm1F64(x: float) =
-        let u = Math.Exp x
-        if u = 1.0 then x
-        elif u - 1.0 = -1.0 then -1.0
-        elif Double.IsPositiveInfinity u then u
-        else (u - 1.0) * (x / Math.Log u)
+    static member Expm1F64(x: float) = Elementwise.expm1F64 x
 
     static member Expm1F32(x: float32) = float32 (ScalarOps.Expm1F64(float x))
 
