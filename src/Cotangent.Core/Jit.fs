@@ -26,25 +26,26 @@ let private stageName m =
 let private stats (xs: (string * int * string) list) : Stat list =
     xs |> List.map (fun (n, v, d) -> { Name = n; Value = v; Description = d })
 
+// the pass manager checks each pass's dialect before running it; this guards direct calls
 let private wrong (pass: string) (expected: string) (m: Module) : 'a =
     raise (CotangentException(pass, $"expects the {expected} dialect, got a {stageName m} module; order the pipeline lax passes, fuse, lower-to-loops, vectorize", None))
 
 let private onLax name title description (f: ClosedJaxpr<Prim> -> ClosedJaxpr<Prim> * Stat list) : Pass<Module> =
-    { Name = name; Title = title; Description = description
+    { Name = name; Title = title; Description = description; Consumes = "lax"; Produces = "lax"
       Run = fun m -> match m with LaxModule c -> (let r, s = f c in LaxModule r, s) | _ -> wrong name "lax" m }
 
 let private fusePass: Pass<Module> =
-    { Name = "fuse"; Title = "Fuse"
+    { Name = "fuse"; Title = "Fuse"; Consumes = "lax"; Produces = "kernel"
       Description = "Groups elementwise ops, index remaps and trailing reductions into kernel.fusion ops (lax → kernel)"
       Run = fun m -> match m with LaxModule c -> (let r, s = Passes.Fuse.run c in KernelModule r, stats s) | _ -> wrong "fuse" "lax" m }
 
 let private lowerPass: Pass<Module> =
-    { Name = "lower-to-loops"; Title = "LowerToLoops"
+    { Name = "lower-to-loops"; Title = "LowerToLoops"; Consumes = "kernel"; Produces = "loop"
       Description = "Lowers kernels to loop nests over planned buffers (kernel → loop)"
       Run = fun m -> match m with KernelModule c -> (let r, s = Passes.LowerToLoops.run c in LoopModule r, stats s) | _ -> wrong "lower-to-loops" "kernel" m }
 
 let private vectorizePass: Pass<Module> =
-    { Name = "vectorize"; Title = "Vectorize"
+    { Name = "vectorize"; Title = "Vectorize"; Consumes = "loop"; Produces = "loop"
       Description = "Turns contiguous innermost loops into Vector256 loops with scalar tails (loop → vec)"
       Run = fun m -> match m with LoopModule p -> (let r, s = Passes.Vectorize.run p in LoopModule r, stats s) | _ -> wrong "vectorize" "loop" m }
 
@@ -119,7 +120,7 @@ let private verify (m: Module) =
         raise (CotangentException("verifier", System.String.Join("; ", problems), None))
 
 let hooks: Hooks<Module> =
-    { Print = print; Verify = verify; Extension = fun f -> match f with Dot -> "dot" | Jaxpr | Ir -> "ir" }
+    { Print = print; Verify = verify; Extension = (fun f -> match f with Dot -> "dot" | Jaxpr | Ir -> "ir"); Dialect = stageName }
 
 /// A compiled program: the optimized stages, an executable and the pass manager's report.
 type Compiled =

@@ -30,6 +30,10 @@ type Pass<'M> =
       /// The name MLIR prints in dump headers and reports: `CSE`, `LowerToLoops`.
       Title: string
       Description: string
+      /// The dialect (stage) of the module it takes and of the one it returns, as
+      /// `Hooks.Dialect` names them: `lax` → `kernel` for fuse.
+      Consumes: string
+      Produces: string
       Run: 'M -> 'M * Stat list }
 
 /// What the pass manager needs to know about a dialect's modules.
@@ -39,7 +43,9 @@ type Hooks<'M> =
       /// Raises on invalid IR.
       Verify: 'M -> unit
       /// The file extension of each format for `--dump-dir`, without the dot.
-      Extension: DumpFormat -> string }
+      Extension: DumpFormat -> string
+      /// The dialect (stage) a module is at; checked against each pass's Consumes and Produces.
+      Dialect: 'M -> string }
 
 type Options =
     { PrintBefore: string list
@@ -231,7 +237,7 @@ let private statisticsReport (entries: (string * Stat list) list) =
 let describe (registry: Pass<'M> list) =
     let width = registry |> List.map (fun p -> p.Name.Length) |> List.fold max 0
     "Passes (--pipeline=a,b,...):\n"
-    + (registry |> List.map (fun p -> $"  {p.Name.PadRight width}  - {p.Description}\n") |> String.concat "")
+    + (registry |> List.map (fun p -> $"  {p.Name.PadRight width}  - {p.Description} ({p.Consumes} -> {p.Produces})\n") |> String.concat "")
     + "Flags:\n"
     + flagHelp
 
@@ -314,6 +320,9 @@ let run
         let before = lazy (print m)
         if printsBefore pass then
             dump $"Before {pass.Title}" pass before.Value
+        let dialect = hooks.Dialect m
+        if dialect <> pass.Consumes then
+            failed pass before.Force $"pass '{pass.Name}' consumes the {pass.Consumes} dialect, but the module is at {dialect}; order the pipeline by stage"
         let watch = Stopwatch.StartNew()
         let result, stats =
             try
@@ -321,6 +330,8 @@ let run
             with ex ->
                 failed pass before.Force $"pass '{pass.Name}' failed: {describeError ex}"
         watch.Stop()
+        if hooks.Dialect result <> pass.Produces then
+            failed pass (fun () -> print result) $"pass '{pass.Name}' should produce the {pass.Produces} dialect but produced {hooks.Dialect result}"
         if options.VerifyEach then
             try
                 hooks.Verify result

@@ -10,7 +10,7 @@ open Cotangent.Core
 open Cotangent.Core.PassManager
 
 let private pass name title description run : Pass<int list> =
-    { Name = name; Title = title; Description = description; Run = run }
+    { Name = name; Title = title; Description = description; Consumes = "toy"; Produces = "toy"; Run = run }
 
 let private stat name value description : Stat =
     { Name = name; Value = value; Description = description }
@@ -37,6 +37,7 @@ let private hooks: Hooks<int list> =
             | Jaxpr -> $"{{ lambda ; . let in ({commas},) }}"
             | Ir -> $"toy.ints [{commas}]"
             | Dot -> $"digraph {{ {arrows} }}"
+      Dialect = fun _ -> "toy"
       Verify =
         fun xs ->
             match List.tryFind (fun x -> x < 0) xs with
@@ -301,8 +302,8 @@ let ``fromEnvironment applies COTANGENT_FLAGS when set`` () =
 [<Fact>]
 let ``describe lists every pass with its description, then the flags`` () =
     let text = describe registry
-    Assert.Contains("  double    - Multiply every number by two\n", text)
-    Assert.Contains("  drop-odd  - Remove odd numbers\n", text)
+    Assert.Contains("  double    - Multiply every number by two (toy -> toy)\n", text)
+    Assert.Contains("  drop-odd  - Remove odd numbers (toy -> toy)\n", text)
     Assert.Contains("--print-ir-after-failure", text)
     Assert.Contains("--dump-format=jaxpr|ir|dot", text)
 
@@ -311,3 +312,10 @@ let ``a registry with a name twice is an error`` () =
     failsWith [ "pass 'noop' is registered twice" ] (fun () ->
         run Options.empty (registry @ [ registry[2] ]) defaults hooks ignore [ 1 ] |> ignore)
     |> ignore
+
+[<Fact>]
+let ``a pass given a module of another dialect fails naming both dialects`` () =
+    let other = { pass "lower" "Lower" "Needs another dialect" (fun xs -> xs, []) with Consumes = "other" }
+    let e = Assert.ThrowsAny<CotangentException>(fun () -> run Options.empty [ other ] [ "lower" ] hooks ignore [ 1 ] |> ignore)
+    Assert.Equal("lower", e.Primitive)
+    Assert.Contains("consumes the other dialect, but the module is at toy", e.Message)
