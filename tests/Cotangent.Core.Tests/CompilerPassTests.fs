@@ -159,3 +159,16 @@ let ``a transposed read vectorizes as a gather of strided lanes`` () =
     let got = (Backend.Runtime.compile v).Run [ x; y ] |> List.head |> NdArray.toFloats
     let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; y ] |> List.head |> NdArray.toFloats
     Assert.Equal<float[]>(want, got)
+
+[<Fact>]
+let ``iota and concatenate run as direct buffer calls and equal the interpreter`` () =
+    for dtype in [ F32; F64; I32 ] do
+        let f (args: Value list) =
+            let i0 = Tracing.bind1 (Lax.Iota(dtype, [ 3; 4; 5 ], 0)) []
+            let i1 = Tracing.bind1 (Lax.Iota(dtype, [ 3; 4; 5 ], 1)) []
+            let i2 = Tracing.bind1 (Lax.Iota(dtype, [ 3; 4; 5 ], 2)) []
+            [ Tracing.bind1 (Lax.Concatenate 1) [ i0; i1; i2 ] ]
+        let closed = trace f []
+        let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts []
+        let got = (Jit.compileWith PassManager.Options.empty ignore closed).Run []
+        Assert.Equal<NdArray list>(want, got)

@@ -108,13 +108,34 @@ let private concatenate (dim: int) (inputs: CallOperand list) (out: CallOperand)
             Buffer.MemoryCopy(src, dst, block, block)
         column <- column + block
 
+/// iota straight into the buffer: element i holds its coordinate along `dim`.
+let inline private iotaInto (p: nativeptr<'T>) (outer: int) (extent: int) (inner: int) ([<InlineIfLambda>] ofInt: int -> 'T) =
+    let mutable i = 0
+    for _ in 1 .. outer do
+        for c in 0 .. extent - 1 do
+            let value = ofInt c
+            for _ in 1 .. inner do
+                NativePtr.set p i value
+                i <- i + 1
+
+let private iota (dim: int) (out: CallOperand) =
+    let shape = out.Buffer.Aval.Shape
+    let outer, extent, inner = Shape.size shape[.. dim - 1], shape[dim], Shape.size shape[dim + 1 ..]
+    match out.Buffer.Aval.DType with
+    | I32 -> iotaInto (NativePtr.ofNativeInt<int> out.Address) outer extent inner id
+    | U32 -> iotaInto (NativePtr.ofNativeInt<uint32> out.Address) outer extent inner uint32
+    | F32 -> iotaInto (NativePtr.ofNativeInt<float32> out.Address) outer extent inner float32
+    | F64 -> iotaInto (NativePtr.ofNativeInt<float> out.Address) outer extent inner float
+    | Bool -> iotaInto (NativePtr.ofNativeInt<bool> out.Address) outer extent inner (fun c -> c <> 0)
+
 /// loop.call: the one dispatch point for whole-buffer ops: dot_general on the GEMM, concatenate as
-/// block copies; the rest run the reference interpreter, copied into the output buffers.
+/// block copies, iota in place; the rest run the reference interpreter, copied into the outputs.
 let runCall (prim: Prim) (inputs: CallOperand list) (outputs: CallOperand list) : unit =
     match prim, inputs, outputs with
     | DotGeneral _, [ a; b ], [ c ] when Dot.tryRun prim a.Buffer.Aval b.Buffer.Aval c.Buffer.Aval a.Address b.Address c.Address -> ()
     | Concatenate dim, _, [ out ] when inputs |> List.forall (fun i -> i.Buffer.Aval.DType = out.Buffer.Aval.DType) ->
         concatenate dim inputs out
+    | Iota(_, _, dim), [], [ out ] -> iota dim out
     | _ ->
     let args = inputs |> List.map (fun o -> match o.Managed with Some a -> a | None -> readNative o.Buffer o.Address)
     let results = Interpreter.eval prim args
