@@ -172,3 +172,17 @@ let ``iota and concatenate run as direct buffer calls and equal the interpreter`
         let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts []
         let got = (Jit.compileWith PassManager.Options.empty ignore closed).Run []
         Assert.Equal<NdArray list>(want, got)
+
+[<Fact>]
+let ``a loop kernel longer than maxKernelOps is cut into kernels in program order`` () =
+    let f (args: Value list) =
+        let mutable x = args[0]
+        for _ in 1 .. 3 * Passes.Fuse.maxKernelOps / 2 do
+            x <- N.sin (N.add x args[1])
+        [ x ]
+    let x, y = f32 [| 20 |], f32 [| 20 |]
+    let closed = trace f [ x; y ]
+    let k, _ = fuse closed
+    let sizes = fusions k |> List.map (fun f -> f.Body.Eqns.Length)
+    Assert.Equal<int list>([ Passes.Fuse.maxKernelOps; Passes.Fuse.maxKernelOps; Passes.Fuse.maxKernelOps ], sizes)
+    Assert.Equal<NdArray list>(Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; y ], Kernel.eval k [ x; y ])

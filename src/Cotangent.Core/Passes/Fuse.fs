@@ -2,7 +2,8 @@
 /// ops feeding only it; the other elementwise ops of one space form multi-output loop fusions,
 /// one per level (ops read at the same index share a level, any other read starts a new one);
 /// index remaps (broadcast_in_dim, transpose, slice, rev, squeeze, expand_dims, reshape) become
-/// strided views of the kernels' inputs instead of copies. Guarantees: no op is computed in two
+/// strided views of the kernels' inputs instead of copies; a loop kernel is cut every
+/// `maxKernelOps` ops (the .NET JIT leaves huge methods unoptimized). Guarantees: no op is computed in two
 /// kernels (only views are shared), levels grow along every edge between kernels so placing
 /// kernels in level order is a valid schedule, and the program computes what the lax program
 /// computed (Kernel.eval).
@@ -86,6 +87,9 @@ let private through (prim: Prim) (x: int[]) (y: int[]) (m: IndexMap) : IndexMap 
             pick rows
     | _ -> None
 
+/// The most ops one loop kernel holds (see the cut below).
+let maxKernelOps = 256
+
 type private Group =
     { Id: int
       Space: int[]
@@ -164,6 +168,20 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
                 g.Members.Add i |> ignore
                 groupOf[i] <- g
             | _ -> loopKeys[key] <- newGroup i e.Outs.Head.Aval.Shape Loop
+    // A loop kernel of more than `maxKernelOps` ops is cut, in program order, into kernels of that
+    // size: values crossing a cut go through buffers, and the emitted methods stay small enough
+    // for the .NET JIT to optimize (it compiles huge methods without optimization).
+    for g in List.ofSeq groups do
+        if g.Kind = Loop && g.Members.Count > maxKernelOps then
+            let members = g.Members |> Seq.sort |> Array.ofSeq
+            g.Members.Clear()
+            for chunk in Array.chunkBySize maxKernelOps members do
+                let target =
+                    if g.Members.Count = 0 then g
+                    else newGroup chunk[0] g.Space Loop
+                for i in chunk do
+                    target.Members.Add i |> ignore
+                    groupOf[i] <- target
     // which vars must live in buffers: inputs of opaque ops, program outputs, and group members
     // read outside their group; remaps are materialized only when some buffer reader needs them
     let needed = HashSet<Var>()
