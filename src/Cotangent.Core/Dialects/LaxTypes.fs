@@ -254,8 +254,10 @@ let private concatenate prim dim (avals: Aval list) =
         checkSameDType prim avals
         let rank = first.Shape.Length
         checkAxes prim "dimension" rank [ dim ] first
+        let agrees (a: Aval) =
+            a.Shape.Length = rank && (let mutable ok = true in (for i in 0 .. rank - 1 do if i <> dim && a.Shape[i] <> first.Shape[i] then ok <- false); ok)
         for a in avals do
-            if a.Shape.Length <> rank || (Array.indexed a.Shape |> Array.exists (fun (i, s) -> i <> dim && s <> first.Shape[i])) then
+            if not (agrees a) then
                 fail prim $"operands must have equal shapes except in dimension {dim}, got {avalsText avals}"
         let total = avals |> List.sumBy (fun a -> a.Shape[dim])
         [ { first with Shape = Array.mapi (fun i s -> if i = dim then total else s) first.Shape; Weak = allWeak avals } ]
