@@ -147,11 +147,14 @@ let private ignoredParams =
     set [ "sharding"; "out_sharding"; "precision"; "accumulation_type"; "keep_unused"; "inline"; "donated_invars"
           "in_shardings"; "out_shardings"; "in_layouts"; "out_layouts"; "resource_env"; "ctx_mesh"; "compiler_options_kvs" ]
 
-/// The params of one equation, read on demand; a param no reader asks for is an error.
-type private Args(primTok: Token, given: (Token * Token * Py) list) =
-    let asked = ResizeArray<string>()
+/// The params of one equation, which takes the params `takes`; any other is an error.
+type private Args(primTok: Token, takes: string list, given: (Token * Token * Py) list) =
+    do
+        for k, _, _ in given do
+            if not (List.contains k.Text takes) then
+                let names = if takes.IsEmpty then "none" else String.Join(", ", takes)
+                failAt k $"unknown param '{k.Text}' for {primTok.Text} (it takes: {names})"
     member _.Opt (key: string) ((what, read): Conv<'a>) : 'a option =
-        asked.Add key
         match given |> List.tryFind (fun (k, _, _) -> k.Text = key) with
         | Some(_, at, v) ->
             match read v with
@@ -162,51 +165,49 @@ type private Args(primTok: Token, given: (Token * Token * Py) list) =
         match this.Opt key conv with
         | Some x -> x
         | None -> failAt primTok $"{primTok.Text} needs param '{key}' ({fst conv})"
-    member _.CheckAllRead() =
-        for k, _, _ in given do
-            if not (asked.Contains k.Text) then
-                let takes = if asked.Count = 0 then "none" else String.Join(", ", asked)
-                failAt k $"unknown param '{k.Text}' for {primTok.Text} (it takes: {takes})"
 
 /// Each primitive's JAX name and how its params read back into the Prim case (Lax.paramsOf
 /// inverted); `strides`, `preferred_element_type`, `weak_type` and reshape's `dimensions` may be
 /// left out, as JAX drops None-valued params in some versions.
-let private builders : (string * (Args -> Prim)) list =
-    let plain (prim: Prim) = Lax.name prim, (fun (_: Args) -> prim)
-    let reduction (make: int list -> Prim) = Lax.name (make []), (fun (a: Args) -> make (a.Get "axes" intTuple))
+let private builders : (string * string list * (Args -> Prim)) list =
+    let plain (prim: Prim) = Lax.name prim, [], (fun (_: Args) -> prim)
+    let reduction (make: int list -> Prim) = Lax.name (make []), [ "axes" ], (fun (a: Args) -> make (a.Get "axes" intTuple))
     let unary = [ Neg; Sign; Floor; Ceil; IsFinite; Exp; Log; Log1p; Expm1; Sin; Cos; Tan; Tanh; Logistic; Sqrt; Rsqrt; Abs; Not ]
     let binary = [ Pow; Add; Sub; Mul; Div; Rem; Max; Min; Atan2; Eq; Ne; Lt; Le; Gt; Ge; And; Or; AddAny; SelectN ]
     List.map plain unary
-    @ [ "round", (fun a -> Round(a.Get "rounding_method" roundingMethod))
-        "integer_pow", (fun a -> IntegerPow(a.Get "y" anInt)) ]
+    @ [ "round", [ "rounding_method" ], (fun a -> Round(a.Get "rounding_method" roundingMethod))
+        "integer_pow", [ "y" ], (fun a -> IntegerPow(a.Get "y" anInt)) ]
     @ List.map plain binary
-    @ [ "convert_element_type", (fun a -> ConvertElementType(a.Get "new_dtype" aDType, defaultArg (a.Opt "weak_type" aBool) false))
-        "broadcast_in_dim", (fun a -> BroadcastInDim(a.Get "shape" intTuple, a.Get "broadcast_dimensions" intTuple))
-        "reshape", (fun a -> a.Opt "dimensions" noneOnly |> ignore; Reshape(a.Get "new_sizes" intTuple))
-        "squeeze", (fun a -> Squeeze(a.Get "dimensions" intTuple))
-        "expand_dims", (fun a -> ExpandDims(a.Get "dimensions" intTuple))
-        "transpose", (fun a -> Transpose(a.Get "permutation" intTuple))
+    @ [ "convert_element_type", [ "new_dtype"; "weak_type" ],
+        (fun a -> ConvertElementType(a.Get "new_dtype" aDType, defaultArg (a.Opt "weak_type" aBool) false))
+        "broadcast_in_dim", [ "broadcast_dimensions"; "shape" ],
+        (fun a -> BroadcastInDim(a.Get "shape" intTuple, a.Get "broadcast_dimensions" intTuple))
+        "reshape", [ "dimensions"; "new_sizes" ], (fun a -> a.Opt "dimensions" noneOnly |> ignore; Reshape(a.Get "new_sizes" intTuple))
+        "squeeze", [ "dimensions" ], (fun a -> Squeeze(a.Get "dimensions" intTuple))
+        "expand_dims", [ "dimensions" ], (fun a -> ExpandDims(a.Get "dimensions" intTuple))
+        "transpose", [ "permutation" ], (fun a -> Transpose(a.Get "permutation" intTuple))
         reduction ReduceSum
         reduction ReduceMax
         reduction ReduceMin
         reduction ReduceProd
-        "argmax", (fun a -> Argmax(a.Get "axes" intTuple, a.Get "index_dtype" aDType))
-        "argmin", (fun a -> Argmin(a.Get "axes" intTuple, a.Get "index_dtype" aDType))
-        "cumsum", (fun a -> Cumsum(a.Get "axis" anInt, defaultArg (a.Opt "reverse" aBool) false))
-        "dot_general", (fun a -> DotGeneral(a.Get "dimension_numbers" dimensionNumbers, a.Opt "preferred_element_type" (orNone aDType) |> Option.flatten))
-        "slice", (fun a -> Slice(a.Get "start_indices" intTuple, a.Get "limit_indices" intTuple, a.Opt "strides" (orNone intTuple) |> Option.flatten))
-        "dynamic_slice", (fun a -> DynamicSlice(a.Get "slice_sizes" intTuple))
+        "argmax", [ "axes"; "index_dtype" ], (fun a -> Argmax(a.Get "axes" intTuple, a.Get "index_dtype" aDType))
+        "argmin", [ "axes"; "index_dtype" ], (fun a -> Argmin(a.Get "axes" intTuple, a.Get "index_dtype" aDType))
+        "cumsum", [ "axis"; "reverse" ], (fun a -> Cumsum(a.Get "axis" anInt, defaultArg (a.Opt "reverse" aBool) false))
+        "dot_general", [ "dimension_numbers"; "preferred_element_type" ],
+        (fun a -> DotGeneral(a.Get "dimension_numbers" dimensionNumbers, a.Opt "preferred_element_type" (orNone aDType) |> Option.flatten))
+        "slice", [ "limit_indices"; "start_indices"; "strides" ],
+        (fun a -> Slice(a.Get "start_indices" intTuple, a.Get "limit_indices" intTuple, a.Opt "strides" (orNone intTuple) |> Option.flatten))
+        "dynamic_slice", [ "slice_sizes" ], (fun a -> DynamicSlice(a.Get "slice_sizes" intTuple))
         plain DynamicUpdateSlice
-        "concatenate", (fun a -> Concatenate(a.Get "dimension" anInt))
-        "pad", (fun a -> Pad(a.Get "padding_config" paddingConfig))
-        "rev", (fun a -> Rev(a.Get "dimensions" intTuple))
-        "iota", (fun a -> Iota(a.Get "dtype" aDType, a.Get "shape" intTuple, a.Get "dimension" anInt))
+        "concatenate", [ "dimension" ], (fun a -> Concatenate(a.Get "dimension" anInt))
+        "pad", [ "padding_config" ], (fun a -> Pad(a.Get "padding_config" paddingConfig))
+        "rev", [ "dimensions" ], (fun a -> Rev(a.Get "dimensions" intTuple))
+        "iota", [ "dimension"; "dtype"; "shape" ], (fun a -> Iota(a.Get "dtype" aDType, a.Get "shape" intTuple, a.Get "dimension" anInt))
         plain StopGradient
-        "pjit", (fun a -> Pjit(a.Get "name" aName, a.Get "jaxpr" aRegion)) ]
+        "pjit", [ "name"; "jaxpr" ], (fun a -> Pjit(a.Get "name" aName, a.Get "jaxpr" aRegion)) ]
 
-let private builderOf = dict builders
-let private supported = String.Join(", ", List.map fst builders)
-
+let private builderOf = builders |> List.map (fun (n, keys, build) -> n, (keys, build)) |> dict
+let private supported = String.Join(", ", builders |> List.map (fun (n, _, _) -> n))
 // ---------------------------------------------------------------------------------------------
 // Literals.
 
@@ -232,11 +233,12 @@ let private literalDType (prim: Prim) (i: int) (operands: DType option list) (ou
     | Pjit(_, closed) -> closed.Jaxpr.InVars |> List.tryItem i |> Option.map (fun v -> v.Aval.DType)
 
 /// The scalar a literal token spells, at `dtype` when its spelling allows (an int spelling is
-/// any numeric dtype; a float spelling a float dtype), else at the spelling's own dtype.
-let private literal (t: Token) (dtype: DType option) (explicitType: bool) : NdArray =
+/// any numeric dtype; a float spelling a float dtype), else at the spelling's own dtype: bool,
+/// int32, or the jaxpr's float dtype `floats` (its first float input's: float64 under x64).
+let private literal (floats: DType) (t: Token) (dtype: DType option) (explicitType: bool) : NdArray =
     let isBool = t.Text = "True" || t.Text = "False"
     let isInt = t.Kind = Number && t.Text |> Seq.forall (fun c -> Char.IsAsciiDigit c || c = '-')
-    let own = if isBool then Bool elif isInt then I32 else F32
+    let own = if isBool then Bool elif isInt then I32 else floats
     let dtype =
         match dtype with
         | Some d when (isBool && d = Bool) || (isInt && d <> Bool) || (not isBool && DType.isFloat d) -> d
@@ -284,13 +286,18 @@ type private Reader(tokens: Token[]) =
     let expect (s: string) (context: string) =
         let t = peek ()
         if is s t then next () else failAt t $"expected '{s}'{context}, found {describe t}"
-    // `name:type ... =` at token k: binders (of an equation whose outputs start there)
-    let rec bindersThenEquals k =
-        if tokens[k].Kind = Ident && is ":" tokens[k + 1] then
-            let mutable j = k + 2
-            while j < tokens.Length - 1 && not (is "]" tokens[j]) do j <- j + 1
-            bindersThenEquals (j + 1)
-        else is "=" tokens[k]
+    // startsOutputs[k]: `name:type ... name:type =` starts at token k (an equation's outputs)
+    let startsOutputs =
+        let n = tokens.Length
+        let nextClose = Array.create n (n - 1)
+        for k in n - 2 .. -1 .. 0 do
+            nextClose[k] <- if is "]" tokens[k] then k else nextClose[k + 1]
+        let starts = Array.create n false
+        for k in n - 2 .. -1 .. 0 do
+            starts[k] <-
+                if tokens[k].Kind = Ident && is ":" tokens[k + 1] then starts[min (nextClose[min (k + 2) (n - 1)] + 1) (n - 1)]
+                else is "=" tokens[k]
+        starts
     let startsBinder () = (peek ()).Kind = Ident && is ":" (peekAt 1)
 
     member val FirstConstVar : Token option = None with get, set
@@ -415,7 +422,7 @@ type private Reader(tokens: Token[]) =
         List.ofSeq given
 
     /// `outs = prim[params] operands`, typed by the primitive's rule.
-    member r.Eqn (scope: Dictionary<string, Var * Token>) (depth: int) : Eqn<Prim> =
+    member r.Eqn (scope: Dictionary<string, Var * Token>) (floats: DType) (depth: int) : Eqn<Prim> =
         let outs = ResizeArray<Token * Aval>()
         while startsBinder () do
             let t = next ()
@@ -424,20 +431,18 @@ type private Reader(tokens: Token[]) =
         if outs.Count > 0 then expect "=" " after the equation's outputs" |> ignore
         let primTok = next ()
         if primTok.Kind <> Ident then failAt primTok $"expected a primitive name, found {describe primTok}"
-        let build =
+        let takes, build =
             match builderOf.TryGetValue primTok.Text with
             | true, b -> b
             | _ -> failAt primTok $"unknown primitive '{primTok.Text}' (supported: {supported})"
-        let args = Args(primTok, (if is "[" (peek ()) then r.Params depth else []))
-        let prim = build args
-        args.CheckAllRead()
+        let prim = build (Args(primTok, takes, (if is "[" (peek ()) then r.Params depth else [])))
         let atoms = ResizeArray<RawAtom>()
         let operandStarts () =
             let t = peek ()
             t.Kind = Number
             || (t.Kind = Ident && not (t.Text = "in" && is "(" (peekAt 1))
                 && (not (is ":" (peekAt 1)) || t.Text = "True" || t.Text = "False"
-                    || ((t.Text = "inf" || t.Text = "nan") && not (bindersThenEquals pos))))
+                    || ((t.Text = "inf" || t.Text = "nan") && not startsOutputs[pos])))
         while operandStarts () do
             atoms.Add(r.Atom scope)
         let known = atoms |> Seq.map (function AVar v -> Some v.Aval.DType | ALit(_, t) -> t |> Option.map (fun a -> a.DType)) |> List.ofSeq
@@ -446,8 +451,8 @@ type private Reader(tokens: Token[]) =
             atoms |> Seq.mapi (fun i a ->
                 match a with
                 | AVar v -> Var v
-                | ALit(t, Some aval) -> Lit(literal t (Some aval.DType) true)
-                | ALit(t, None) -> Lit(literal t (literalDType prim i known (declared |> List.map (fun a -> a.DType))) false))
+                | ALit(t, Some aval) -> Lit(literal floats t (Some aval.DType) true)
+                | ALit(t, None) -> Lit(literal floats t (literalDType prim i known (declared |> List.map (fun a -> a.DType))) false))
             |> List.ofSeq
         let avals = inputs |> List.map Atom.aval
         let show (xs: Aval list) = String.Join(", ", xs |> List.map Aval.str)
@@ -479,18 +484,20 @@ type private Reader(tokens: Token[]) =
         let invars = binders ()
         expect "." " after the inputs" |> ignore
         expect "let" " after the inputs" |> ignore
+        let floats = invars @ constvars |> List.tryPick (fun v -> if DType.isFloat v.Aval.DType then Some v.Aval.DType else None)
+        let floats = defaultArg floats F32
         let eqns = ResizeArray<Eqn<Prim>>()
         while not (is "in" (peek ()) && is "(" (peekAt 1)) do
             if is ";" (peek ()) then next () |> ignore
             elif (peek ()).Kind = End then failAt (peek ()) "expected an equation or 'in', found end of input"
-            else eqns.Add(r.Eqn scope depth)
+            else eqns.Add(r.Eqn scope floats depth)
         next () |> ignore
         next () |> ignore
         let outs = ResizeArray<Atom>()
         while not (is ")" (peek ())) do
             match r.Atom scope with
             | AVar v -> outs.Add(Var v)
-            | ALit(t, aval) -> outs.Add(Lit(literal t (aval |> Option.map (fun a -> a.DType)) aval.IsSome))
+            | ALit(t, aval) -> outs.Add(Lit(literal floats t (aval |> Option.map (fun a -> a.DType)) aval.IsSome))
             if is "," (peek ()) then next () |> ignore
             elif not (is ")" (peek ())) then failAt (peek ()) $"expected ',' or ')' in the outputs, found {describe (peek ())}"
         next () |> ignore
