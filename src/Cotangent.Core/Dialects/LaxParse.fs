@@ -8,9 +8,12 @@
 /// float32 spelling and not the weak one (`0.1`, which LaxText prints for a strong literal).
 /// Binders carry no weak flag (JAX prints none): an output takes its type rule's, an input is strong.
 /// Names are scoped per jaxpr (a region sees only its own binders) and map to fresh Vars.
-/// Guarantees: `parse` and `parseOpen` never throw and always end; an error carries the 1-based
-/// line and column of the offending token (the end of the text when it is truncated) and says
-/// what was expected and what was found. print (parse (print j)) = print j for every jaxpr j.
+/// A bare float literal with no typed operand beside it (`in (0.0,)`) takes the jaxpr's float dtype:
+/// that of its first float input (float64 in an x64 jaxpr), else float32.
+/// Guarantees: `parse` and `parseOpen` never throw and always end (nesting is capped at 64 deep);
+/// an error carries the 1-based line and column of the offending token (the end of the text when
+/// it is truncated) and says what was expected and what was found. print (parse (print j)) =
+/// print j, with the same values, for the jaxprs tracing builds (JaxprReaderTests).
 module Cotangent.Core.Dialects.LaxParse
 
 open System
