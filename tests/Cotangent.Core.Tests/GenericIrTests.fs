@@ -120,6 +120,61 @@ let ``print then parse is the identity on random programs, their gradients and p
     let consted, rest = withConsts 1 closed s.Inputs
     roundTrips consted rest
 
+/// Every Prim case, read from jaxpr text (LaxParse) with inputs `a`..`h`.
+let private everyPrim () =
+    let eqns =
+        [ for p in [ "neg"; "sign"; "floor"; "ceil"; "round[rounding_method=1]"; "exp"; "log"; "log1p"; "expm1"; "sin"; "cos"; "tan"
+                     "tanh"; "logistic"; "sqrt"; "rsqrt"; "abs"; "integer_pow[y=3]"; "stop_gradient"; "rev[dimensions=(0,)]"
+                     "cumsum[axis=1 reverse=True]" ] -> "f32[2,3]", p + " a"
+          yield "bool[2,3]", "is_finite a"
+          yield "bool[2,3]", "not c"
+          for p in [ "pow"; "add"; "sub"; "mul"; "div"; "rem"; "max"; "min"; "atan2"; "add_any" ] -> "f32[2,3]", p + " a b"
+          for p in [ "eq"; "ne"; "lt"; "le"; "gt"; "ge" ] -> "bool[2,3]", p + " a b"
+          yield "bool[2,3]", "and c True"
+          yield "bool[2,3]", "or c c"
+          yield "f32[2,3]", "select_n c a b"
+          yield "u32[]", "add g 4"
+          yield "f64[3]", "mul h 0.1"
+          yield "i32[2,3]", "convert_element_type[new_dtype=int32 weak_type=False] a"
+          yield "f32[4,2,3]", "broadcast_in_dim[broadcast_dimensions=(1, 2) shape=(4, 2, 3)] a"
+          yield "f32[3,2]", "reshape[dimensions=None new_sizes=(3, 2)] a"
+          yield "f32[3]", "squeeze[dimensions=(0,)] f"
+          yield "f32[1,2,3]", "expand_dims[dimensions=(0,)] a"
+          yield "f32[3,2]", "transpose[permutation=(1, 0)] a"
+          for p in [ "reduce_sum"; "reduce_max"; "reduce_min"; "reduce_prod" ] -> "f32[2]", p + "[axes=(1,)] a"
+          for p in [ "argmax"; "argmin" ] -> "i32[2]", p + "[axes=(1,) index_dtype=int32] a"
+          yield "f32[2,2]", "dot_general[dimension_numbers=(([1], [1]), ([], [])) preferred_element_type=float32] a b"
+          yield "f32[2,1]", "slice[limit_indices=(2, 2) start_indices=(0, 1) strides=None] a"
+          yield "f32[1,1]", "slice[limit_indices=(2, 3) start_indices=(0, 1) strides=(2, 2)] a"
+          yield "f32[1,2]", "dynamic_slice[slice_sizes=(1, 2)] a d 1"
+          yield "f32[2,3]", "dynamic_update_slice a f 0 d"
+          yield "f32[4,3]", "concatenate[dimension=0] a b"
+          yield "f32[3,5]", "pad[padding_config=((1, 0, 0), (-1, 1, 1))] a 0.0"
+          yield "i32[3]", "iota[dimension=0 dtype=int32 shape=(3,)]"
+          yield "f32[2,3]", "pjit[name=f jaxpr={ lambda ; x:f32[2,3]. let y:f32[2,3] = sin x in (y,) }] a" ]
+    let names = List.init eqns.Length (fun i -> LaxText.varName (i + 8))
+    "{ lambda ; a:f32[2,3] b:f32[2,3] c:bool[2,3] d:i32[] e:i32[2,3] f:f32[1,3] g:u32[] h:f64[3]. let\n"
+    + String.Join("\n", List.map2 (fun n (t, rhs) -> $"    {n}:{t} = {rhs}") names eqns)
+    + "\n  in (" + String.Join(", ", names) + ") }"
+
+[<Fact>]
+let ``every primitive and every golden jaxpr round-trips`` () =
+    let closed = LaxParse.parseOrFail (everyPrim ())
+    let cases = closed.Jaxpr.Eqns |> List.map (fun e -> (Reflection.FSharpValue.GetUnionFields(e.Op, typeof<Lax.Prim>) |> fst).Name) |> set
+    Assert.Empty(Set.difference (Reflection.FSharpType.GetUnionCases typeof<Lax.Prim> |> Array.map (fun c -> c.Name) |> set) cases)
+    let text = LaxGeneric.print closed
+    Assert.Contains("lax.dot_general %0, %1 {dimension_numbers = [[[1], [1]], [[], []]], preferred_element_type = f32} : f32[2,2]", text)
+    Assert.Contains("{padding_config = [[1, 0, 0], [-1, 1, 1]]}", text)
+    Assert.Contains("{dimensions = none, new_sizes = [3, 2]}", text)
+    Assert.Contains("{new_dtype = i32, weak_type = false}", text)
+    Assert.Equal(text, LaxGeneric.print (parsed text))
+    for golden in JaxprReaderTests.goldens () do
+        let j = match LaxParse.parseOpen golden with Ok j -> j | Error e -> failwith e.Message
+        let consts = j.ConstVars |> List.map (fun v -> NdArray.full v.Aval.DType v.Aval.Shape 0.5 |> NdArray.withWeak v.Aval.Weak)
+        let closed = { Jaxpr = j; Consts = consts }
+        let text = LaxGeneric.print closed
+        Assert.Equal(text, LaxGeneric.print (parsed text))
+
 [<Fact>]
 let ``consts keep every value exactly: NaN, infinities, signed zero, extremes of each dtype`` () =
     let consts =
@@ -190,7 +245,7 @@ let private corpus =
             let total xs = f xs |> List.map (A.sum None false) |> List.reduce N.add
             let closed = Api.makeJaxpr f args
             [ closed; Api.makeJaxpr (Api.grad total [ 0 ]) args; fst (withConsts 1 closed s.Inputs) ] |> List.map LaxGeneric.print)
-        |> fun texts -> Array.ofList (seedText () :: texts))
+        |> fun texts -> Array.ofList (seedText () :: LaxGeneric.print (LaxParse.parseOrFail (everyPrim ())) :: texts))
 
 let private tokensOf (text: string) = Regex.Matches(text, @"[A-Za-z_0-9.\-]+|\s+|.") |> Seq.map (fun m -> m.Value) |> Array.ofSeq
 

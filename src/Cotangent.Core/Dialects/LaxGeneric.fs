@@ -132,23 +132,21 @@ type private Reader(tokens: Token[]) =
     let expect (s: string) (context: string) =
         let t = peek ()
         if is s t then next () else failAt t $"expected '{s}'{context}, found {describe t}"
-    // defines[k]: `% N` at token k is a definition (an arg `%N :` or a result `%N, ... =`)
-    let defines =
-        let n = tokens.Length
-        let d = Array.create (n + 3) false
-        for k in n - 3 .. -1 .. 0 do
-            let after = tokens[k + 2]
-            d[k] <- is "%" tokens[k] && (is "=" after || is ":" after || (is "," after && d[k + 3]))
-        d
-    // where each value name may be defined (token indices), for "used before its definition"
-    let defs = Dictionary<string, ResizeArray<int>>()
+    // defines[k]: `% N` at token k may be a definition (an arg `%N :` or a result `%N, ... =`);
+    // for "used before its definition"
+    let defines = Array.create (tokens.Length + 3) false
     do
-        for k in 0 .. tokens.Length - 3 do
-            if defines[k] then
-                match defs.TryGetValue tokens[k + 1].Text with
-                | true, ks -> ks.Add k
-                | _ -> defs[tokens[k + 1].Text] <- ResizeArray [ k ]
+        for k in tokens.Length - 3 .. -1 .. 0 do
+            let after = tokens[k + 2]
+            defines[k] <- is "%" tokens[k] && (is "=" after || is ":" after || (is "," after && defines[k + 3]))
     let comma () = if is "," (peek ()) then next () |> ignore; true else false
+    /// `item, item, ...` up to `close` (not read).
+    let items (close: string) (what: string) (item: unit -> 'a) : 'a list =
+        let xs = ResizeArray<'a>()
+        while not (is close (peek ())) do
+            xs.Add(item ())
+            if not (comma ()) && not (is close (peek ())) then failAt (peek ()) $"expected ',' or '{close}' in {what}, found {describe (peek ())}"
+        List.ofSeq xs
 
     /// `%N`: the name token (the `%`) and the name.
     member _.Name() : Token * string =
@@ -167,20 +165,19 @@ type private Reader(tokens: Token[]) =
             | _ when t.Kind = Ident -> failAt t $"unsupported dtype '{t.Text}' (supported: bool, i32, u32, f32, f64)"
             | _ -> failAt t $"expected a type such as f32[3], found {describe t}"
         expect "[" $" after the dtype {t.Text}" |> ignore
-        let dims = ResizeArray<int>()
-        while not (is "]" (peek ())) do
-            let d = next ()
-            match Int32.TryParse(d.Text, NumberStyles.None, CultureInfo.InvariantCulture) with
-            | true, n when d.Kind = Number -> dims.Add n
-            | _ -> failAt d $"expected a dimension size, found {describe d}"
-            if not (comma ()) && not (is "]" (peek ())) then failAt (peek ()) $"expected ',' or ']' in the shape, found {describe (peek ())}"
+        let dims =
+            items "]" "the shape" (fun () ->
+                let d = next ()
+                match Int32.TryParse(d.Text, NumberStyles.None, CultureInfo.InvariantCulture) with
+                | true, n when d.Kind = Number -> n
+                | _ -> failAt d $"expected a dimension size, found {describe d}")
         next () |> ignore
         let weak = is "{" (peek ()) && is "weak" (peekAt 1)
         if weak then
             next () |> ignore
             next () |> ignore
             expect "}" " after 'weak'" |> ignore
-        { Shape = dims.ToArray(); DType = dtype; Weak = weak }
+        { Shape = Array.ofList dims; DType = dtype; Weak = weak }
 
     member _.Define (scope: Scope) (t: Token, name: string) (v: Var) =
         match scope.TryGetValue name with
@@ -222,7 +219,7 @@ type private Reader(tokens: Token[]) =
             match scope.TryGetValue name with
             | true, (v, _) -> Var v
             | _ ->
-                let later = match defs.TryGetValue name with | true, ks -> ks |> Seq.tryFind (fun k -> k > pos - 2) | _ -> None
+                let later = seq { pos - 1 .. tokens.Length - 3 } |> Seq.tryFind (fun k -> defines[k] && tokens[k + 1].Text = name)
                 match later with
                 | Some k -> failAt at $"'%%{name}' is used before its definition at line {tokens[k].Line}, column {tokens[k].Column}"
                 | None -> failAt at $"'%%{name}' is not defined"
@@ -250,12 +247,9 @@ type private Reader(tokens: Token[]) =
             PyName(DType.all |> List.find (fun d -> DType.shortName d = s) |> DType.name)
         | Str, s when s.Length >= 2 && s[0] = '"' && s[s.Length - 1] = '"' -> PyName(s.Substring(1, s.Length - 2))
         | Punct, "[" ->
-            let xs = ResizeArray<Py>()
-            while not (is "]" (peek ())) do
-                xs.Add(r.Attr(depth + 1))
-                if not (comma ()) && not (is "]" (peek ())) then failAt (peek ()) $"expected ',' or ']', found {describe (peek ())}"
+            let xs = items "]" "the list" (fun () -> r.Attr(depth + 1))
             next () |> ignore
-            PySeq(List.ofSeq xs)
+            PySeq xs
         | _ -> failAt t $"expected an attribute value (an integer, a list, true, false, none, a dtype or a string), found {describe t}"
 
     /// `[%N, ... =] lax.NAME operands [{attrs}] [(regions)] [: types]`, typed by the op's rule.
@@ -317,16 +311,15 @@ type private Reader(tokens: Token[]) =
     /// `(%N: type, ...)`, bound in `scope`.
     member r.Args(scope: Scope) : Var list =
         expect "(" " to open the arguments" |> ignore
-        let args = ResizeArray<Var>()
-        while not (is ")" (peek ())) do
-            let name = r.Name()
-            expect ":" " after the argument's name" |> ignore
-            let v = Var.fresh (r.Type())
-            r.Define scope name v
-            args.Add v
-            if not (comma ()) && not (is ")" (peek ())) then failAt (peek ()) $"expected ',' or ')' in the arguments, found {describe (peek ())}"
+        let args =
+            items ")" "the arguments" (fun () ->
+                let name = r.Name()
+                expect ":" " after the argument's name" |> ignore
+                let v = Var.fresh (r.Type())
+                r.Define scope name v
+                v)
         next () |> ignore
-        List.ofSeq args
+        args
 
     /// consts, ops, `lax.return atoms`: the block of a func or region whose args are `invars`.
     member r.Body (scope: Scope) (invars: Var list) (depth: int) : ClosedJaxpr<Prim> =
@@ -339,19 +332,16 @@ type private Reader(tokens: Token[]) =
                 expect "dense" " after lax.constant" |> ignore
                 expect "<" " after 'dense'" |> ignore
                 expect "[" " to open the constant's elements" |> ignore
-                let ts = ResizeArray<Token>()
-                while not (is "]" (peek ())) do
-                    ts.Add(next ())
-                    if not (comma ()) && not (is "]" (peek ())) then failAt (peek ()) $"expected ',' or ']' in the elements, found {describe (peek ())}"
+                let ts = items "]" "the elements" next
                 next () |> ignore
                 expect ">" " to close 'dense<'" |> ignore
                 let colon = expect ":" " before the constant's type"
                 let aval = r.Type()
-                if ts.Count <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Count}"
+                if ts.Length <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Length}"
                 let v = Var.fresh aval
                 r.Define scope name v
                 constvars.Add v
-                consts.Add(r.Elems aval.DType aval.Shape aval.Weak (List.ofSeq ts))
+                consts.Add(r.Elems aval.DType aval.Shape aval.Weak ts)
             elif (peek ()).Kind = End then failAt (peek ()) "expected an op or 'lax.return', found end of input"
             else eqns.Add(r.Op scope depth)
         next () |> ignore
@@ -386,16 +376,13 @@ type private Reader(tokens: Token[]) =
         expect "-" " before the result types ('->')" |> ignore
         expect ">" " in '->'" |> ignore
         expect "(" " to open the result types" |> ignore
-        let results = ResizeArray<Token * Aval>()
-        while not (is ")" (peek ())) do
-            results.Add(peek (), r.Type())
-            if not (comma ()) && not (is ")" (peek ())) then failAt (peek ()) $"expected ',' or ')' in the result types, found {describe (peek ())}"
+        let results = items ")" "the result types" (fun () -> peek (), r.Type())
         next () |> ignore
         expect "{" " to open the function's body" |> ignore
         let ret = peek ()
         let body = r.Body scope invars 0
         let returned = body.Jaxpr.OutVars |> List.map Atom.aval
-        if returned.Length <> results.Count then failAt ret $"expected {results.Count} returned value(s), as the signature says, found {returned.Length}"
+        if returned.Length <> results.Length then failAt ret $"expected {results.Length} returned value(s), as the signature says, found {returned.Length}"
         for (t, declared), actual in Seq.zip results returned do
             if declared <> actual then failAt t $"expected the result type {typeText actual}, the returned value's, found {typeText declared}"
         expect "}" " to close the function" |> ignore
