@@ -15,8 +15,8 @@
 /// back at the dtype of their type, so f32, f64, i32, u32 and bool values are exact (NaN payloads
 /// aside). Values are numbered %0, %1, ... in binding order (args, consts, then each op's results
 /// before its regions); a region sees only its own values. Attributes are Lax.paramsOf's params
-/// with typed values (tuples become lists, numpy dtypes their short names, pjit's name a string);
-/// a region is a param's sub-jaxpr (pjit's `jaxpr`).
+/// with typed values (tuples become lists, numpy dtypes their short names, pjit's name a string,
+/// which reads back if it holds no '"' or line break); a region is a param's sub-jaxpr (pjit's `jaxpr`).
 /// Guarantees: print (parse (print c)) = print c with the same values; `parse` never throws,
 /// always ends (nesting is capped at 64), and reports errors at a 1-based line and column.
 /// An op's results must have exactly the types its rule gives (LaxTypes.abstractEval), weak flags
