@@ -5,7 +5,7 @@
 ///   region  ::= { ^region ( arg , ... ) : body }
 ///   body    ::= const* op* lax.return atom , ...
 ///   const   ::= %N = lax.constant dense< [ elem , ... ] > : type        (elements row-major)
-///   op      ::= [ %N , ... = ] lax.NAME atom , ... [ { key = attr , ... } ] [ ( region , ... ) ] [ : type , ... ]
+///   op      ::= [ %N , ... = ] lax.NAME atom , ... [ { key = attr , ... } ] [ ( region ) ] [ : type , ... ]
 ///   arg     ::= %N : type
 ///   atom    ::= %N | elem : type                                       (a scalar literal)
 ///   type    ::= dtype [ d , ... ] [ {weak} ]                            (`f32[3]`, `f32[]{weak}`)
