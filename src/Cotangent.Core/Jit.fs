@@ -106,7 +106,8 @@ let private dot (m: Module) =
 let private print (format: DumpFormat) (m: Module) =
     match format, m with
     | Dot, m -> dot m
-    | (Jaxpr | Ir), LaxModule c -> LaxText.print c.Jaxpr
+    | Jaxpr, LaxModule c -> LaxText.print c.Jaxpr
+    | Ir, LaxModule c -> LaxGeneric.print c
     | (Jaxpr | Ir), KernelModule c -> Kernel.print c.Jaxpr
     | (Jaxpr | Ir), LoopModule p -> Vec.print p
 

@@ -1,4 +1,4 @@
-/// cotangent-opt, as mlir-opt: reads a program (a jaxpr as JAX prints it), runs the passes the
+/// cotangent-opt, as mlir-opt: reads a program (a jaxpr as JAX prints it, or generic lax IR), runs the passes the
 /// flags name (none by default) with the pass manager's dump flags, prints the result in the
 /// chosen form, and optionally runs it. Returns the exit code: 0 on success, 1 on a user error
 /// (one line: file:line:column and what was expected), 2 on bad usage. Never prints a stack trace.
@@ -14,11 +14,13 @@ open Cotangent.Core.PassManager
 let private usage =
     """USAGE: cotangent-opt INPUT|- [options] [pass-manager flags]
 
-Reads a program (a jaxpr as jax.make_jaxpr prints it: the text starts with `{ lambda`), runs the
-passes --pipeline names (none by default), prints the result.
+Reads a program (a jaxpr as jax.make_jaxpr prints it, starting with `{ lambda`, or the generic
+lax form, starting with `lax.func`), runs the passes --pipeline names (none by default), prints
+the result.
 
 Options:
-  --emit=jaxpr|ir|dot     the printed form of the result (default jaxpr)
+  --emit=jaxpr|ir|dot     the printed form of the result: JAX's jaxpr (default), the generic
+                          MLIR-like form, or Graphviz
   --split-input-file      process each chunk between `// -----` lines on its own
   --run=ARGS              run the result on ARGS: values separated by `;`, each a number or a
                           bracketed list `[1, 2, 3]` (shaped and typed by the program's inputs)
@@ -120,11 +122,16 @@ let private execute (m: Jit.Module) (args: string) =
 
 let private processChunk (s: Settings) (options: Options) (name: string) (firstLine: int) (text: string) (out: TextWriter) (err: TextWriter) =
     let source = uncomment text
-    if not (source.TrimStart().StartsWith "{ lambda") then
-        let line = firstLine + (source.Split('\n') |> Array.tryFindIndex (fun l -> l.Trim() <> "") |> Option.defaultValue 0)
-        raise (UserError $"{name}:{line}:1: expected a jaxpr (text starting with '{{ lambda'); the generic IR form is not readable yet")
+    // the input's form: a jaxpr starts with `{ lambda`, the generic lax form with `lax.func`
+    let reader =
+        match source.TrimStart() with
+        | t when t.StartsWith "{ lambda" -> LaxParse.parse
+        | t when t.StartsWith "lax.func" -> LaxGeneric.parse
+        | _ ->
+            let line = firstLine + (source.Split('\n') |> Array.tryFindIndex (fun l -> l.Trim() <> "") |> Option.defaultValue 0)
+            raise (UserError $"{name}:{line}:1: expected a jaxpr ('{{ lambda ...') or generic lax IR ('lax.func ...'); the kernel, loop and vec dialects are not readable yet")
     let closed =
-        match LaxParse.parse source with
+        match reader source with
         | Ok c -> c
         | Error e -> raise (UserError $"{name}:{firstLine + e.Line - 1}:{e.Column}: {e.Message}")
     let result, _ = PassManager.run options Jit.registry [] Jit.hooks (fun t -> err.Write t) (Jit.LaxModule closed)
