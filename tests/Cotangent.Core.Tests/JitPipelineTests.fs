@@ -103,9 +103,16 @@ let private programs (s: Sample) =
         v :: g
     [ traced f inputs; traced grad inputs ], inputs
 
+/// Compiled kernels round exp/log/sin within their ulp bounds, not as the interpreter does: a
+/// where/max/rem within rounding of switching may switch, so such samples are discarded (as the
+/// vmap-against-a-loop property does).
+let private nearKink (s: Sample) =
+    Program.nearJump 1e-9 s.Program (Program.evalAll s.Program (s.Inputs |> List.map Concrete) |> List.map (function Concrete a -> a | Traced _ -> failwith "traced"))
+
 [<Property(MaxTest = 300)>]
 let ``every pass alone preserves the interpreter's results and verifies`` () =
     Prop.forAll (Generators.Sample()) (fun s ->
+        not (nearKink s) ==> lazy (
         let closeds, inputs = programs s
         for closed in closeds do
             let expected = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts inputs
@@ -117,15 +124,16 @@ let ``every pass alone preserves the interpreter's results and verifies`` () =
             close 1e-12 1e-12 expected ((Backend.Runtime.compile loops).Run inputs)
             let vec, _ = Passes.Vectorize.run loops
             Assert.Empty(Vec.verify false vec)
-            close 1e-9 1e-9 expected ((Backend.Runtime.compile vec).Run inputs))
+            close 1e-9 1e-9 expected ((Backend.Runtime.compile vec).Run inputs)))
 
 [<Property(MaxTest = 300)>]
 let ``the compiled program equals the interpreter on random programs and their gradients`` () =
     Prop.forAll (Generators.Sample()) (fun s ->
+        not (nearKink s) ==> lazy (
         let closeds, inputs = programs s
         for closed in closeds do
             let expected = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts inputs
-            close 1e-9 1e-9 expected ((compile verifying closed).Run inputs))
+            close 1e-9 1e-9 expected ((compile verifying closed).Run inputs)))
 
 let private elementwise (args: Value list) =
     let x, y = args[0], args[1]

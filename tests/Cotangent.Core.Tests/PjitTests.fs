@@ -350,6 +350,15 @@ let ``random programs cut into jits compute what they compute unjitted, under ev
     let plain = Program.toFunction p
     let shapes = p.Inputs |> List.map (fun i -> i.Shape)
     let x = s.Inputs |> List.map Concrete
+    // eager jit runs compiled kernels, whose exp/log/sin round differently from the interpreter's
+    // (within their ulp bounds): a where/max/rem within rounding of switching may switch, so such
+    // programs are discarded, as in the vmap-against-a-loop property
+    let axes0 = List.map2 (fun (a: int option) (spec: Spec) -> a |> Option.map (fun k -> if k < 0 then spec.Shape.Length else k)) c.Case.Axes p.Inputs
+    let examples =
+        s.Inputs :: List.init c.Case.Batch (fun b ->
+            axes0 |> List.mapi (fun i a -> match a with Some k -> VmapTests.take k b (s.BatchedInput i c.Case.Batch k) | None -> s.Inputs[i]))
+    let nearKink = examples |> List.exists (fun xs -> Program.nearJump 1e-9 p (Program.evalAll p (List.map Concrete xs) |> List.map (function Concrete a -> a | Traced _ -> failwith "traced")))
+    not nearKink ==> lazy (
     expectClose "value" (jitted x) (plain x)
     let t = s.Normals 3 shapes |> List.map2 (fun shape v -> Concrete(NdArray.ofFloat64 shape v)) shapes
     let o1, t1 = Api.jvp jitted x t
@@ -362,4 +371,4 @@ let ``random programs cut into jits compute what they compute unjitted, under ev
     expectClose "vjp" (pull1 u) (pull2 u)
     let axes = List.map2 (fun (a: int option) (spec: Spec) -> a |> Option.map (fun k -> if k < 0 then spec.Shape.Length else k)) c.Case.Axes p.Inputs
     let batched = axes |> List.mapi (fun i a -> Concrete(match a with Some k -> s.BatchedInput i c.Case.Batch k | None -> s.Inputs[i]))
-    expectClose "vmap" (Api.vmap jitted c.Case.Axes c.Case.OutAxes batched) (Api.vmap plain c.Case.Axes c.Case.OutAxes batched)
+    expectClose "vmap" (Api.vmap jitted c.Case.Axes c.Case.OutAxes batched) (Api.vmap plain c.Case.Axes c.Case.OutAxes batched))
