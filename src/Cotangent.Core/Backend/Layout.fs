@@ -122,7 +122,21 @@ let rev (dims: int list) (x: NdArray) : ArrayData =
     read x.Data shape (Array.init shape.Length (fun k ->
         if List.contains k dims then axis shape[k] (shape[k] - 1) -1 from[k] else axis shape[k] 0 1 from[k]))
 
-/// iota: each element is its coordinate along `dim`.
+/// iota into `dst` (of `shape`, row-major): each element holds its coordinate along `dim`.
+/// Shared by the interpreter and the compiled runtime, which writes straight into its buffers.
+let inline iotaInto (dst: Span<'T>) (shape: int[]) (dim: int) ([<InlineIfLambda>] ofInt: int -> 'T) =
+    let inner = Shape.size shape[dim + 1 ..]
+    let extent = shape[dim]
+    let mutable i = 0
+    while i < dst.Length do
+        dst.Slice(i, inner).Fill(ofInt (i / inner % extent))
+        i <- i + inner
+
 let iota (dtype: DType) (shape: int[]) (dim: int) : ArrayData =
-    let stride = (Shape.strides shape)[dim]
-    NdArray.bufferOfFloats dtype (Array.init (Shape.size shape) (fun i -> float ((i / stride) % shape[dim])))
+    let n = Shape.size shape
+    match dtype with
+    | I32 -> let a = Array.zeroCreate n in iotaInto (Span a) shape dim id; I32Data a
+    | U32 -> let a = Array.zeroCreate n in iotaInto (Span a) shape dim uint32; U32Data a
+    | F32 -> let a = Array.zeroCreate n in iotaInto (Span a) shape dim float32; F32Data a
+    | F64 -> let a = Array.zeroCreate n in iotaInto (Span a) shape dim float; F64Data a
+    | Bool -> let a = Array.zeroCreate n in iotaInto (Span a) shape dim (fun c -> c <> 0); BoolData a

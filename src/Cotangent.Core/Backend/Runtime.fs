@@ -108,25 +108,16 @@ let private concatenate (dim: int) (inputs: CallOperand list) (out: CallOperand)
             Buffer.MemoryCopy(src, dst, block, block)
         column <- column + block
 
-/// iota straight into the buffer: element i holds its coordinate along `dim`.
-let inline private iotaInto (p: nativeptr<'T>) (outer: int) (extent: int) (inner: int) ([<InlineIfLambda>] ofInt: int -> 'T) =
-    let mutable i = 0
-    for _ in 1 .. outer do
-        for c in 0 .. extent - 1 do
-            let value = ofInt c
-            for _ in 1 .. inner do
-                NativePtr.set p i value
-                i <- i + 1
-
+/// iota straight into the buffer (the interpreter's Layout.iotaInto).
 let private iota (dim: int) (out: CallOperand) =
     let shape = out.Buffer.Aval.Shape
-    let outer, extent, inner = Shape.size shape[.. dim - 1], shape[dim], Shape.size shape[dim + 1 ..]
+    let n = Aval.size out.Buffer.Aval
     match out.Buffer.Aval.DType with
-    | I32 -> iotaInto (NativePtr.ofNativeInt<int> out.Address) outer extent inner id
-    | U32 -> iotaInto (NativePtr.ofNativeInt<uint32> out.Address) outer extent inner uint32
-    | F32 -> iotaInto (NativePtr.ofNativeInt<float32> out.Address) outer extent inner float32
-    | F64 -> iotaInto (NativePtr.ofNativeInt<float> out.Address) outer extent inner float
-    | Bool -> iotaInto (NativePtr.ofNativeInt<bool> out.Address) outer extent inner (fun c -> c <> 0)
+    | I32 -> Layout.iotaInto (span<int> out.Address n) shape dim id
+    | U32 -> Layout.iotaInto (span<uint32> out.Address n) shape dim uint32
+    | F32 -> Layout.iotaInto (span<float32> out.Address n) shape dim float32
+    | F64 -> Layout.iotaInto (span<float> out.Address n) shape dim float
+    | Bool -> Layout.iotaInto (span<bool> out.Address n) shape dim (fun c -> c <> 0)
 
 /// loop.call: the one dispatch point for whole-buffer ops: dot_general on the GEMM, concatenate as
 /// block copies, iota in place; the rest run the reference interpreter, copied into the outputs.

@@ -80,15 +80,6 @@ module Combiner =
             | Min, Bool -> 1.0
         NdArray.scalar dtype false value
 
-    /// The combiner of a lax reduction, if it is one a fusion can end in.
-    let ofPrim (prim: Prim) =
-        match prim with
-        | ReduceSum axes -> Some(Sum, axes)
-        | ReduceProd axes -> Some(Prod, axes)
-        | ReduceMax axes -> Some(Max, axes)
-        | ReduceMin axes -> Some(Min, axes)
-        | _ -> None
-
 module View =
     /// The row-major view of a whole array of `shape`.
     let contiguous (shape: int list) = { Offset = 0; Strides = List.ofArray (Shape.strides (Array.ofList shape)) }
@@ -112,12 +103,6 @@ module View =
     let text (view: View) =
         let strides = System.String.Join(",", view.Strides)
         if view.Offset = 0 then $"[{strides}]" else $"{view.Offset}+[{strides}]"
-
-/// The element type and shape of each output of a kernel op on `inputs`.
-let outAvals (op: Op) (outs: Var list) (inputs: Aval list) : Aval list =
-    match op with
-    | Lax prim -> LaxTypes.abstractEval prim inputs
-    | Fusion _ -> outs |> List.map (fun v -> v.Aval)
 
 /// The problems of one fusion with the given input and output avals; [] when well formed.
 let checkFusion (f: Fusion) (inputs: Aval list) (outs: Aval list) : string list =

@@ -93,6 +93,11 @@ module Buffer =
         | Result _ -> "result"
         | Temp slot -> $"temp slot={slot}"
 
+/// A primitive's text params as `[k=v ...]` (empty when it has none).
+let private paramsText (prim: Prim) =
+    let ps = Lax.paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text t -> Some $"{k}={t}" | SubJaxpr _ -> None)
+    if ps.IsEmpty then "" else "[" + String.Join(" ", ps) + "]"
+
 /// Printing: MLIR-like generic form. Vars print as %N (loop vars %iN), named in order of binding.
 type Printer<'X>(ext: Printer<'X> -> 'X -> string list) =
     let names = Collections.Generic.Dictionary<Var, string>()
@@ -125,16 +130,12 @@ type Printer<'X>(ext: Printer<'X> -> 'X -> string list) =
             head :: ((body @ yields) |> List.map (fun line -> "  " + line)) @ [ "}" ]
         | Load(dst, src, addr) -> [ $"{this.Var dst} = loop.load {Buffer.name src}{this.Addr addr} : {Aval.str dst.Aval}" ]
         | Compute(dst, prim, args) ->
-            let ps = Lax.paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text t -> Some $"{k}={t}" | SubJaxpr _ -> None)
-            let ps = if ps.IsEmpty then "" else "[" + String.Join(" ", ps) + "]"
-            [ $"{this.Var dst} = lax.{Lax.name prim}{ps} " + String.Join(", ", args |> List.map this.Atom) + $" : {Aval.str dst.Aval}" ]
+            [ $"{this.Var dst} = lax.{Lax.name prim}{paramsText prim} " + String.Join(", ", args |> List.map this.Atom) + $" : {Aval.str dst.Aval}" ]
         | Store(dst, addr, v) -> [ $"loop.store {this.Atom v}, {Buffer.name dst}{this.Addr addr}" ]
         | Accum(dst, addr, c, v) -> [ $"loop.accumulate[{Combiner.name c}] {this.Atom v}, {Buffer.name dst}{this.Addr addr}" ]
         | Fill(dst, value) -> [ $"loop.fill {LaxText.literalText value}, {Buffer.name dst}" ]
         | Call(prim, ins, outs) ->
-            let ps = Lax.paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text t -> Some $"{k}={t}" | SubJaxpr _ -> None)
-            let ps = if ps.IsEmpty then "" else "[" + String.Join(" ", ps) + "]"
-            [ $"loop.call @{Lax.name prim}{ps}(" + String.Join(", ", ins |> List.map Buffer.name) + ") -> (" + String.Join(", ", outs |> List.map Buffer.name) + ")" ]
+            [ $"loop.call @{Lax.name prim}{paramsText prim}(" + String.Join(", ", ins |> List.map Buffer.name) + ") -> (" + String.Join(", ", outs |> List.map Buffer.name) + ")" ]
         | Ext x -> ext this x
 
 /// The program in generic form: a function over its buffers, the memory plan in its header.
