@@ -265,15 +265,15 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
             emit { e with Op = prim; Inputs = ins }
         | Some(Pipeline((prim, ins), rest)) ->
             simplified <- simplified + 1
-            let steps = (prim, ins, []) :: (rest |> List.map (fun (p, extra) -> p, [], extra))
-            let last = steps.Length - 1
-            let mutable previous = None
-            steps |> List.iteri (fun k (p, ins, extra) ->
-                let args = (match previous with Some v -> [ Var v ] | None -> ins) @ extra
-                let outAval = LaxTypes.abstractEval p (List.map Atom.aval args) |> List.head
-                let o = if k = last then e.Outs.Head else Var.fresh outAval
+            // each op binds a fresh var read by the next one; the last binds the equation's output
+            let bind (p: Prim) (args: Atom list) (last: bool) =
+                let o = if last then e.Outs.Head else Var.fresh (LaxTypes.abstractEval p (List.map Atom.aval args)).Head
                 emit { e with Op = p; Inputs = args; Outs = [ o ] }
-                previous <- Some o)
+                Var o
+            let first = bind prim ins rest.IsEmpty
+            List.indexed rest
+            |> List.fold (fun previous (k, (p, extra)) -> bind p (previous :: extra) (k = rest.Length - 1)) first
+            |> ignore
         | None ->
             match fold facts e inputs with
             | Some results ->
