@@ -123,6 +123,20 @@ let private verify (m: Module) =
 let hooks: Hooks<Module> =
     { Print = print; Verify = verify; Extension = (fun f -> match f with Dot -> "dot" | Jaxpr | Ir -> "ir"); Dialect = stageName }
 
+/// The input avals of a module at any stage.
+let inputAvals (m: Module) : Aval list =
+    match m with
+    | LaxModule c -> c.Jaxpr.InVars |> List.map (fun v -> v.Aval)
+    | KernelModule c -> c.Jaxpr.InVars |> List.map (fun v -> v.Aval)
+    | LoopModule p -> p.Args |> List.map (fun b -> b.Aval)
+
+/// Runs a module at any stage: lax and kernel by their reference evaluators, loops compiled.
+let evalModule (m: Module) (args: NdArray list) : NdArray list =
+    match m with
+    | LaxModule c -> Backend.Interpreter.evalJaxpr c.Jaxpr c.Consts args
+    | KernelModule c -> Kernel.eval c args
+    | LoopModule p -> (Backend.Runtime.compile p).Run args
+
 /// A compiled program: the optimized stages, an executable and the pass manager's report.
 type Compiled =
     { Kernels: ClosedJaxpr<Kernel.Op> option

@@ -106,19 +106,11 @@ let private show (a: NdArray) =
     $"{Aval.str a.Aval} {body}"
 
 let private execute (m: Jit.Module) (args: string) =
-    let inputs =
-        match m with
-        | Jit.LaxModule c -> c.Jaxpr.InVars |> List.map (fun v -> v.Aval)
-        | Jit.KernelModule c -> c.Jaxpr.InVars |> List.map (fun v -> v.Aval)
-        | Jit.LoopModule p -> p.Args |> List.map (fun b -> b.Aval)
+    let inputs = Jit.inputAvals m
     let texts = if args.Trim() = "" then [] else args.Split(';') |> List.ofArray
     if texts.Length <> inputs.Length then
         raise (UserError $"--run: the program takes {inputs.Length} inputs, got {texts.Length}")
-    let arrays = List.map2 argument inputs texts
-    match m with
-    | Jit.LaxModule c -> Backend.Interpreter.evalJaxpr c.Jaxpr c.Consts arrays
-    | Jit.KernelModule c -> Kernel.eval c arrays
-    | Jit.LoopModule p -> (Backend.Runtime.compile p).Run arrays
+    Jit.evalModule m (List.map2 argument inputs texts)
 
 let private processChunk (s: Settings) (options: Options) (name: string) (firstLine: int) (text: string) (out: TextWriter) (err: TextWriter) =
     let source = uncomment text
