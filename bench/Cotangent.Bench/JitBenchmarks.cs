@@ -409,6 +409,13 @@ public static class JitProbe
                 Console.WriteLine($"  Jit(JacRev(loop)) first call {first:F1} ms, second {sw.Elapsed.TotalMilliseconds:F2} ms");
             }
         }
+        if (which.Contains("jacfwd"))
+        {
+            // the jitted loop JacFwd called in a loop, for a profiler
+            var a = Array(Enumerable.Range(0, 1000).Select(i => 0.5f + i / 2000f).ToArray());
+            var j = Jax.Jit(Jax.JacFwd(AutodiffBenchmarks.Loop));
+            Time("LoopJacFwdJitted", () => j.Invoke(a), reps: 2000);
+        }
         if (which.Contains("trace"))
         {
             // the trace alone: JacRev/JacFwd of the 1000-row loop staged to a jaxpr

@@ -118,10 +118,10 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         il.Emit(OpCodes.Ldc_I4, elementSize b.Aval.DType)
         il.Emit OpCodes.Mul
         il.Emit OpCodes.Add
-    /// The element type of a vector op: its first float operand's, else the mask width's.
+    /// The element type of a vector op: its first operand's that is not a mask, else the mask width's.
     let vectorElement (dst: Var) (args: Atom list) =
         args
-        |> List.tryPick (fun a -> let d = (Atom.aval a).DType in if DType.isFloat d then Some d else None)
+        |> List.tryPick (fun a -> let d = (Atom.aval a).DType in if d <> Bool then Some d else None)
         |> Option.defaultWith (fun () -> if dst.Aval.DType = Bool then maskElement dst.Aval.Shape[0] else dst.Aval.DType)
     let isVectorAtom (a: Atom) = match a with Var v -> isVector v | Lit _ -> false
     let loadFor (v: Var) (a: Atom) = if isVector v then loadVector (vectorElement v [ a ]) a else loadScalar a
@@ -151,10 +151,10 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
             address dst a
             il.Emit(OpCodes.Stloc, at)
             il.Emit(OpCodes.Ldloc, at)
+            il.Emit(OpCodes.Ldloc, at)
             emitVectorLoad il dtype
             loadVector dtype v
             emitVector il (Combiner.binary c) dtype [ onStack dtype; onStack dtype ] ignore
-            il.Emit(OpCodes.Ldloc, at)
             emitVectorStore il dtype
         | Accum(dst, a, c, v) ->
             let dtype = dst.Aval.DType
@@ -185,8 +185,8 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
             il.Emit(OpCodes.Call, gatherCreate dtype lanes)
             store dst
         | Ext(VStore(dst, a, v)) ->
-            loadVector dst.Aval.DType v
             address dst a
+            loadVector dst.Aval.DType v
             emitVectorStore il dst.Aval.DType
         | Ext(VSplat(dst, v)) ->
             loadVector dst.Aval.DType v

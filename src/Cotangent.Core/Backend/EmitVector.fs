@@ -59,7 +59,9 @@ let vectorType (dtype: DType) : Type =
     match dtype with
     | F32 -> typeof<Vector256<float32>>
     | F64 -> typeof<Vector256<float>>
-    | Bool | I32 | U32 -> raise (CotangentException("", $"emit: no vector code for {DType.shortName dtype}", None))
+    | I32 -> typeof<Vector256<int>>
+    | U32 -> typeof<Vector256<uint32>>
+    | Bool -> raise (CotangentException("", $"emit: no vector code for {DType.shortName dtype}", None))
 
 /// The IL type of a vector var: its float vector, or for a mask the float vector of its width.
 let vectorTypeOf (aval: Aval) =
@@ -83,8 +85,26 @@ let vectorMethodWith (name: string) (dtype: DType) (pars: Type list) : MethodInf
                 else None
             inst |> Option.filter (fun m -> (m.GetParameters() |> Array.map (fun p -> p.ParameterType)) = wanted))
 
+/// Vector256<T>'s operator for a Vector256 function: the JIT expands operators as intrinsics even
+/// in methods too big for its inlining budget, where Vector256.Add & co. stay calls.
+let private operatorName (name: string) =
+    match name with
+    | "Add" -> Some "op_Addition"
+    | "Subtract" -> Some "op_Subtraction"
+    | "Multiply" -> Some "op_Multiply"
+    | "Divide" -> Some "op_Division"
+    | "Negate" -> Some "op_UnaryNegation"
+    | "BitwiseAnd" -> Some "op_BitwiseAnd"
+    | "BitwiseOr" -> Some "op_BitwiseOr"
+    | "OnesComplement" -> Some "op_OnesComplement"
+    | _ -> None
+
 let vectorMethod (name: string) (dtype: DType) (arity: int) : MethodInfo option =
-    methods.GetOrAdd((name, dtype, arity), fun (name, dtype, arity) -> vectorMethodWith name dtype (List.replicate arity (vectorType dtype)))
+    methods.GetOrAdd((name, dtype, arity), fun (name, dtype, arity) ->
+        let pars = Array.replicate arity (vectorType dtype)
+        match operatorName name |> Option.bind (fun op -> (vectorType dtype).GetMethod(op, pars) |> Option.ofObj) with
+        | Some m -> Some m
+        | None -> vectorMethodWith name dtype (List.ofArray pars))
 
 let private required (name: string) (dtype: DType) (arity: int) =
     match vectorMethod name dtype arity with
@@ -119,7 +139,8 @@ let canVectorize (prim: Prim) (dtype: DType) : bool =
     match prim with
     | Not | And | Or -> dtype = Bool
     | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Sqrt | Rsqrt | Abs | IntegerPow _ | Add | Sub | Mul | Div
-    | Max | Min | Eq | Ne | Lt | Le | Gt | Ge | AddAny | SelectN -> DType.isFloat dtype
+    | Max | Min | AddAny | SelectN -> DType.isFloat dtype
+    | Eq | Ne | Lt | Le | Gt | Ge -> dtype <> Bool
     | ConvertElementType(target, _) -> DType.isFloat dtype && target = dtype
     | Exp | Log | Sin | Cos | Tan | Tanh | Logistic | Log1p | Expm1 | Pow | Atan2 -> (vectorMath prim dtype).IsSome
     | Rem | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
@@ -134,12 +155,16 @@ let emitVectorOne (il: ILGenerator) (dtype: DType) =
     emitOne il dtype
     emitSplat il dtype
 
-/// vec.load / vec.store at the address on the stack (store: the vector below the address).
+/// vec.load at the address on the stack. ldobj/stobj, not Vector256.Load/Store: those are calls
+/// in methods beyond the JIT's inlining budget; `unaligned.` since element addresses are.
 let emitVectorLoad (il: ILGenerator) (dtype: DType) =
-    il.Emit(OpCodes.Call, (vectorMethodWith "Load" dtype [ (clrType dtype).MakePointerType() ]).Value)
+    il.Emit(OpCodes.Unaligned, 1uy)
+    il.Emit(OpCodes.Ldobj, vectorType dtype)
 
+/// vec.store of the vector on the stack to the address below it.
 let emitVectorStore (il: ILGenerator) (dtype: DType) =
-    il.Emit(OpCodes.Call, (vectorMethodWith "Store" dtype [ vectorType dtype; (clrType dtype).MakePointerType() ]).Value)
+    il.Emit(OpCodes.Unaligned, 1uy)
+    il.Emit(OpCodes.Stobj, vectorType dtype)
 
 /// vec.reduce of the vector on the stack into a scalar.
 let emitReduce (il: ILGenerator) (combiner: Kernel.Combiner) (dtype: DType) =
@@ -156,9 +181,15 @@ let emitVector (il: ILGenerator) (prim: Prim) (dtype: DType) (args: Atom list) (
     let fail () : unit =
         let avals = String.Join(", ", args |> List.map (Atom.aval >> Aval.str))
         raise (CotangentException(name prim, $"emit: no vector code for operands ({avals})", None))
-    if not (DType.isFloat dtype) then fail ()
+    let integral = dtype = I32 || dtype = U32
+    let comparison = match prim with Eq | Ne | Lt | Le | Gt | Ge -> true | _ -> false
+    if not (DType.isFloat dtype || (integral && comparison)) then fail ()
     let call (m: MethodInfo) = il.Emit(OpCodes.Call, m)
     let bcl name arity () = call (required name dtype arity)
+    // an integer comparison's lanes, all ones or zeros, reinterpreted as the f32 mask of 8 lanes
+    let compare name () =
+        bcl name 2 ()
+        if integral then call (vectorMethodWith "AsSingle" dtype [ vectorType dtype ]).Value
     let own name () = call (typeof<VectorOps>.GetMethod(name + (if dtype = F32 then "F32" else "F64")) |> nonNull)
     let apply (f: unit -> unit) = List.iter load args; f ()
     let math (p: Prim) () =
@@ -190,12 +221,12 @@ let emitVector (il: ILGenerator) (prim: Prim) (dtype: DType) (args: Atom list) (
     | Div -> apply (bcl "Divide" 2)
     | Max -> apply (bcl "Max" 2)
     | Min -> apply (bcl "Min" 2)
-    | Eq -> apply (bcl "Equals" 2)
-    | Ne -> apply (fun () -> bcl "Equals" 2 (); bcl "OnesComplement" 1 ())
-    | Lt -> apply (bcl "LessThan" 2)
-    | Le -> apply (bcl "LessThanOrEqual" 2)
-    | Gt -> apply (bcl "GreaterThan" 2)
-    | Ge -> apply (bcl "GreaterThanOrEqual" 2)
+    | Eq -> apply (compare "Equals")
+    | Ne -> apply (fun () -> compare "Equals" (); call (required "OnesComplement" (if integral then F32 else dtype) 1))
+    | Lt -> apply (compare "LessThan")
+    | Le -> apply (compare "LessThanOrEqual")
+    | Gt -> apply (compare "GreaterThan")
+    | Ge -> apply (compare "GreaterThanOrEqual")
     | And -> apply (bcl "BitwiseAnd" 2)
     | Or -> apply (bcl "BitwiseOr" 2)
     | SelectN ->

@@ -181,11 +181,34 @@ let rec private work (stmts: Stmt<VecOp> list) : int64 =
         | For l -> int64 (max 0 ((l.Hi - l.Lo + l.Step - 1) / l.Step)) * work l.Body
         | Load _ | Compute _ | Store _ | Accum _ | Fill _ | Call _ | Ext _ -> 1L)
 
+/// Statements in a statement list, loop bodies included.
+let rec private size (stmts: Stmt<VecOp> list) : int =
+    stmts |> List.sumBy (fun s -> match s with For l -> 1 + size l.Body | _ -> 1)
+
+/// The vars a top-level statement binds for the statements after it.
+let private defined (s: Stmt<VecOp>) : Var list =
+    match s with
+    | For l -> l.Results
+    | Load(dst, _, _) | Compute(dst, _, _) -> [ dst ]
+    | Ext(VLoad(dst, _, _)) | Ext(VGather(dst, _, _, _)) | Ext(VSplat(dst, _)) | Ext(VReduce(dst, _, _)) -> [ dst ]
+    | Store _ | Accum _ | Fill _ | Call _ | Ext(VStore _) -> []
+
+/// Statements above which a run is cut into another segment where no value crosses the cut: the
+/// .NET JIT compiles methods of thousands of locals without optimization (MinOpts).
+let private maxSegment = 1000
+
 /// Top-level statements split into steps: Fill and Call alone, each parallel loop that reads no
-/// outside value alone (so it can be split across cores), maximal runs of the rest as segments.
+/// outside value alone (so it can be split across cores), runs of the rest as segments (cut after
+/// `maxSegment` statements where no value crosses).
 let private plan (body: Stmt<VecOp> list) : Step list =
+    let stmts = Array.ofList body
+    let lastUse = Collections.Generic.Dictionary<Var, int>()
+    stmts |> Array.iteri (fun i s -> for v in Emit.freeVars [ s ] do lastUse[v] <- i)
     let steps = ResizeArray<Step>()
     let run = ResizeArray<Stmt<VecOp>>()
+    let mutable runSize = 0
+    // the last statement that reads a value bound in the current run
+    let mutable liveUntil = -1
     let segment (parallelLoop: ForLoop<VecOp> option) (stmts: Stmt<VecOp> list) =
         let kernel = Emit.compileSegment $"segment{steps.Count}" parallelLoop.IsSome stmts
         steps.Add(Segment(kernel, parallelLoop, work stmts))
@@ -193,12 +216,21 @@ let private plan (body: Stmt<VecOp> list) : Step list =
         if run.Count > 0 then
             segment None (List.ofSeq run)
             run.Clear()
-    for s in body do
+            runSize <- 0
+            liveUntil <- -1
+    stmts |> Array.iteri (fun i s ->
         match s with
         | Fill(b, v) -> flush (); steps.Add(FillStep(b, v))
         | Call(p, ins, outs) -> flush (); steps.Add(CallStep(p, ins, outs))
         | For l when l.Parallel && l.Carried.IsEmpty && (Emit.freeVars [ s ]).IsEmpty -> flush (); segment (Some l) [ s ]
-        | For _ | Load _ | Compute _ | Store _ | Accum _ | Ext _ -> run.Add s
+        | For _ | Load _ | Compute _ | Store _ | Accum _ | Ext _ ->
+            run.Add s
+            runSize <- runSize + size [ s ]
+            for v in defined s do
+                match lastUse.TryGetValue v with
+                | true, u -> liveUntil <- max liveUntil u
+                | _ -> ()
+            if runSize >= maxSegment && liveUntil <= i then flush ())
     flush ()
     List.ofSeq steps
 

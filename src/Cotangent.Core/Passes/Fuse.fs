@@ -161,6 +161,18 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
                 | _ -> 0
             | Lit _ -> 0
         level[i] <- e.Inputs |> List.fold (fun acc a -> max acc (contrib a)) (if isLoopOp i then 0 else 1)
+    // Sinking (consumers first): a loop op whose every reader is a loop op reading it at the same
+    // index joins the earliest of their levels, so a predicate computed from an iota early lands
+    // in the kernel that selects with it instead of a buffer of its own. Edges keep their order.
+    for i in eqns.Length - 1 .. -1 .. 0 do
+        let out = eqns[i].Outs.Head
+        match usesOf out with
+        | [] -> ()
+        | uses when isLoopOp i && uses |> List.forall (fun u -> u < eqns.Length && isLoopOp u && sameIndex u out out.Aval.Shape) ->
+            level[i] <- max level[i] (uses |> List.map (fun u -> level[u]) |> List.min)
+        | _ -> ()
+    for i in 0 .. eqns.Length - 1 do
+        let e = eqns[i]
         if isLoopOp i then
             let key = e.Outs.Head.Aval.Shape, level[i]
             match loopKeys.TryGetValue key with

@@ -12,62 +12,7 @@ open Cotangent.Core.Dialects
 open Cotangent.Core.Dialects.Lax
 open Cotangent.Core.Backend
 open Cotangent.Core.Passes.PassTypes
-
-/// What a rule proposes for a one-output equation: read its output from an atom, or rebind it
-/// by another equation.
-type private Rewrite =
-    | Forward of Atom
-    | Replace of Prim * Atom list
-    /// Ops applied in turn: the first to its atoms, each next one to the previous result and
-    /// its own extra atoms; the last binds the equation's output.
-    | Pipeline of (Prim * Atom list) * (Prim * Atom list) list
-
-/// Every element of `a` is `target`; floats compare bit for bit (-0.0 is not 0.0, NaN is nothing).
-let private allEqual (target: float) (a: NdArray) =
-    match a.Data with
-    | BoolData d -> d |> Array.forall (fun b -> b = (target <> 0.0))
-    | I32Data d -> d |> Array.forall (fun x -> float x = target)
-    | U32Data d -> d |> Array.forall (fun x -> float x = target)
-    | F32Data d ->
-        let t = BitConverter.SingleToInt32Bits(float32 target)
-        d |> Array.forall (fun x -> BitConverter.SingleToInt32Bits x = t)
-    | F64Data d ->
-        let t = BitConverter.DoubleToInt64Bits target
-        d |> Array.forall (fun x -> BitConverter.DoubleToInt64Bits x = t)
-
-/// What the walk knows about the vars of the program being built: known values (consts and
-/// folded results) and the equation binding each var.
-type private Facts() =
-    member val Values = Dictionary<Var, NdArray>()
-    member val Producers = Dictionary<Var, Eqn<Prim>>()
-
-    member this.Value(atom: Atom) =
-        match atom with
-        | Lit a -> Some a
-        | Var v ->
-            match this.Values.TryGetValue v with
-            | true, a -> Some a
-            | _ -> None
-
-    member this.Producer(atom: Atom) =
-        match atom with
-        | Var v ->
-            match this.Producers.TryGetValue v with
-            | true, e -> Some e
-            | _ -> None
-        | Lit _ -> None
-
-    /// The scalar literal every element of `atom` is: a literal, or broadcast_in_dim of one.
-    member this.Splat(atom: Atom) =
-        match atom, this.Producer atom with
-        | Lit a, _ -> Some a
-        | Var _, Some { Op = BroadcastInDim _; Inputs = [ Lit a ] } -> Some a
-        | Var _, _ -> None
-
-    member this.IsAll (target: float) (atom: Atom) =
-        match this.Value atom, this.Splat atom with
-        | Some a, _ | None, Some a -> allEqual target a
-        | None, None -> false
+open Cotangent.Core.Passes.SimplifyFacts
 
 // ---------------------------------------------------------------------------------------------
 // Rules. Each proposes rewrites; `fits` keeps the first whose aval is the equation's exactly.
@@ -123,20 +68,20 @@ let private selectN (facts: Facts) (inputs: Atom list) =
 // broadcast_in_dim(broadcast_in_dim(x, s1, d1), s2, d2) = broadcast_in_dim(x, s2, d2 ∘ d1)
 let private broadcastOfBroadcast (facts: Facts) (shape: int list) (dims: int list) (inputs: Atom list) =
     match inputs |> List.tryExactlyOne |> Option.bind facts.Producer with
-    | Some { Op = BroadcastInDim(_, inner); Inputs = [ x ] } -> [ Replace(BroadcastInDim(shape, inner |> List.map (fun d -> dims[d])), [ x ]) ]
+    | Some { Op = BroadcastInDim(_, inner); Inputs = [ x ] } -> [ replace (BroadcastInDim(shape, inner |> List.map (fun d -> dims[d]))) [ x ] ]
     | Some _ | None -> []
 
 // reshape(reshape(x)) = reshape(x), and so for squeeze and expand_dims (row-major reshapes too)
 let private reshapeOfReshape (facts: Facts) (sizes: int list) (inputs: Atom list) =
     match inputs |> List.tryExactlyOne |> Option.bind facts.Producer with
-    | Some { Op = Reshape _ | Squeeze _ | ExpandDims _; Inputs = [ x ] } -> [ Replace(Reshape sizes, [ x ]) ]
+    | Some { Op = Reshape _ | Squeeze _ | ExpandDims _; Inputs = [ x ] } -> [ replace (Reshape sizes) [ x ] ]
     | Some _ | None -> []
 
 // layout(splat c) = c at rank 0, else broadcast_in_dim(c): every element is the literal
 let private ofSplat (facts: Facts) (out: Aval) (inputs: Atom list) =
     match inputs |> List.tryHead |> Option.bind facts.Splat with
     | Some c when out.Shape.Length = 0 -> [ Forward(Lit c) ]
-    | Some c -> [ Replace(BroadcastInDim(List.ofArray out.Shape, []), [ Lit c ]) ]
+    | Some c -> [ replace (BroadcastInDim(List.ofArray out.Shape, [])) [ Lit c ] ]
     | None -> []
 
 let private isIdentity (perm: int list) = perm = List.init perm.Length id
@@ -168,12 +113,12 @@ let private padSum (facts: Facts) (inputs: Atom list) =
         let (lo, first), second = if lo1 + n1 = lo2 then (lo1, x1), x2 else (lo2, x2), x1
         let rank = (Atom.aval inputs.Head).Shape.Length
         let config = List.init rank (fun k -> if k = d then (lo, total - lo - n1 - n2, 0) else (0, 0, 0))
-        [ Pipeline((Concatenate d, pieces d first @ pieces d second), [ AddAny, [ zero ]; Pad config, [ zero ] ]) ]
+        [ Ops [ Concatenate d, List.map In (pieces d first @ pieces d second); AddAny, [ Prev 0; In zero ]; Pad config, [ Prev 1; In zero ] ] ]
     | _ -> []
 
 /// The rewrites proposed for `prim` on (substituted) `inputs` with output aval `out`. A layout op
 /// whose output aval is its operand's moves no element, so `forward` proposes the operand.
-let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
+let private identities (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
     match prim with
     | Neg -> negNeg facts inputs
     | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
@@ -199,21 +144,32 @@ let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : 
     | Rev dims ->
         let moves = inputs |> List.exists (fun x -> dims |> List.exists (fun d -> (Atom.aval x).Shape[d] > 1))
         (if moves then [] else forward inputs) @ ofSplat facts out inputs
-    | Iota _ | StopGradient | Pjit _ -> []
+    | Iota(dtype, shape, dim) -> SimplifyGenerators.unitIota dtype shape dim
+    | StopGradient | Pjit _ -> []
+
+/// The rewrites proposed for `prim`, identities first; generated lazily, as the first that fits wins.
+let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite seq =
+    seq {
+        yield! identities facts prim inputs out
+        yield! SimplifyGenerators.layoutRules facts prim inputs out
+        yield! SimplifyGenerators.foldIntoSelect facts prim inputs out
+    }
 
 /// The rewrite fits a one-output equation binding `outs` when it gives exactly that aval.
 let private fits (outs: Var list) (rewrite: Rewrite) =
     match outs, rewrite with
     | [ o ], Forward a -> Atom.aval a = o.Aval
-    | [ o ], Replace(prim, inputs) ->
-        try LaxTypes.abstractEval prim (List.map Atom.aval inputs) = [ o.Aval ]
-        with :? CotangentException -> false
-    | [ o ], Pipeline((prim, inputs), rest) ->
+    | [ o ], Ops ops ->
         try
-            let step (avals: Aval list) (prim, extra) = LaxTypes.abstractEval prim (avals @ List.map Atom.aval extra)
-            List.fold step (LaxTypes.abstractEval prim (List.map Atom.aval inputs)) rest = [ o.Aval ]
+            let avals = ResizeArray<Aval>()
+            for prim, operands in ops do
+                let ins = operands |> List.map (fun x -> match x with In a -> Atom.aval a | Prev k -> avals[k])
+                match LaxTypes.abstractEval prim ins with
+                | [ a ] -> avals.Add a
+                | _ -> raise (CotangentException(Lax.name prim, "a rewrite's op has one result", None))
+            avals[avals.Count - 1] = o.Aval
         with :? CotangentException -> false
-    | _, (Forward _ | Replace _ | Pipeline _) -> false
+    | _, (Forward _ | Ops _) -> false
 
 // ---------------------------------------------------------------------------------------------
 // Folding: an equation whose inputs are all known runs in the interpreter, unless it would make
@@ -234,6 +190,9 @@ let private fold (facts: Facts) (e: Eqn<Prim>) (inputs: Atom list) : NdArray lis
         else None
     else None
 
+/// How deep the ops of rewrites are themselves rewritten within one walk.
+let private maxDepth = 16
+
 /// One forward walk: each equation rewritten by the first fitting rule, folded, or kept.
 /// Returns the new program and the numbers of equations folded and simplified.
 let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
@@ -252,28 +211,27 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
     let emit (e: Eqn<Prim>) =
         eqns.Add e
         for o in e.Outs do facts.Producers[o] <- e
+    // equations a rewrite created, by op and operands: one iota serves every slice of an eye
+    let created = Dictionary<struct (Prim * Atom list), Var>(HashIdentity.Structural)
     let mutable folded, simplified = 0, 0
-    for e in closed.Jaxpr.Eqns do
+    // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
+    // ops placed in turn), folded, or emitted
+    let rec place (depth: int) (e: Eqn<Prim>) =
         let inputs = e.Inputs |> List.map subst
         let out = match e.Outs with [ o ] -> o.Aval | _ -> Aval.scalar Bool
-        match rules facts e.Op inputs out |> List.tryFind (fits e.Outs) with
+        let rewrite = if depth > maxDepth then None else rules facts e.Op inputs out |> Seq.tryFind (fits e.Outs)
+        match rewrite with
         | Some(Forward a) ->
             simplified <- simplified + 1
             env[e.Outs.Head] <- a
-        | Some(Replace(prim, ins)) ->
+        | Some(Ops ops) ->
             simplified <- simplified + 1
-            emit { e with Op = prim; Inputs = ins }
-        | Some(Pipeline((prim, ins), rest)) ->
-            simplified <- simplified + 1
-            // each op binds a fresh var read by the next one; the last binds the equation's output
-            let bind (p: Prim) (args: Atom list) (last: bool) =
-                let o = if last then e.Outs.Head else Var.fresh (LaxTypes.abstractEval p (List.map Atom.aval args)).Head
-                emit { e with Op = p; Inputs = args; Outs = [ o ] }
-                Var o
-            let first = bind prim ins rest.IsEmpty
-            List.indexed rest
-            |> List.fold (fun previous (k, (p, extra)) -> bind p (previous :: extra) (k = rest.Length - 1)) first
-            |> ignore
+            let results = ResizeArray<Atom>()
+            ops |> List.iteri (fun k (prim, operands) ->
+                let args = operands |> List.map (fun x -> match x with In a -> a | Prev j -> results[j])
+                let o = if k = ops.Length - 1 then e.Outs.Head else Var.fresh (LaxTypes.abstractEval prim (List.map Atom.aval args)).Head
+                place (depth + 1) { e with Op = prim; Inputs = args; Outs = [ o ] }
+                results.Add(subst (Var o)))
         | None ->
             match fold facts e inputs with
             | Some results ->
@@ -285,7 +243,15 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
                         facts.Values[o] <- r
                         constVars.Add o
                         consts.Add r) e.Outs results
+            | None when depth > 0 ->
+                match created.TryGetValue(struct (e.Op, inputs)) with
+                | true, v -> env[e.Outs.Head] <- Var v
+                | _ ->
+                    created[struct (e.Op, inputs)] <- e.Outs.Head
+                    emit { e with Inputs = inputs }
             | None -> emit { e with Inputs = inputs }
+    for e in closed.Jaxpr.Eqns do
+        place 0 e
     let jaxpr =
         { closed.Jaxpr with ConstVars = List.ofSeq constVars; Eqns = List.ofSeq eqns; OutVars = closed.Jaxpr.OutVars |> List.map subst }
     { Jaxpr = jaxpr; Consts = List.ofSeq consts }, folded, simplified

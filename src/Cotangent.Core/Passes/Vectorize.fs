@@ -24,10 +24,13 @@ let private combinerOf (prim: Prim) =
 /// The element type of a vectorizable loop body, if it is one.
 let private laneType (l: ForLoop<VecOp>) : DType option =
     let dtypes = HashSet<DType>()
+    // 32-bit integers may be loaded and compared (an iota against a splat) in an f32 loop
+    let integers = HashSet<DType>()
     let mutable ok = l.Step = 1 && l.Carried.Length = l.Results.Length
     let stride a = Addr.strideOf l.Iv a
     for s in l.Body do
         match s with
+        | Load(dst, _, _) when dst.Aval.DType = I32 || dst.Aval.DType = U32 -> integers.Add dst.Aval.DType |> ignore
         | Load(dst, _, _) -> dtypes.Add dst.Aval.DType |> ignore
         | Store(b, a, _) -> dtypes.Add b.Aval.DType |> ignore; ok <- ok && stride a = 1
         | Accum(b, a, _, _) -> dtypes.Add b.Aval.DType |> ignore; ok <- ok && stride a = 1
@@ -41,7 +44,8 @@ let private laneType (l: ForLoop<VecOp>) : DType option =
     for v, _ in l.Carried do
         dtypes.Add v.Aval.DType |> ignore
     match List.ofSeq dtypes with
-    | [ (F32 | F64) as t ] when ok -> Some t
+    | [ F32 ] when ok -> Some F32
+    | [ F64 ] when ok && integers.Count = 0 -> Some F64
     | _ -> None
 
 /// The carried values' combiners: each must be yielded as combine(acc, x).

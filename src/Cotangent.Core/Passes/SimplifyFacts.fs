@@ -1,0 +1,72 @@
+/// What simplify's rules see and say: the facts known about the vars of the program being built
+/// (known values, each var's producing equation) and the rewrites a rule may propose. Shared by
+/// Simplify.fs (identities, the walk) and SimplifyGenerators.fs (index generators, selects).
+module Cotangent.Core.Passes.SimplifyFacts
+
+open System
+open System.Collections.Generic
+open Cotangent.Core
+open Cotangent.Core.Dialects.Lax
+
+/// An operand of a rewrite's op: an atom of the program, or the result of an earlier op of the
+/// same rewrite.
+type Operand =
+    | In of Atom
+    | Prev of index: int
+
+/// What a rule proposes for a one-output equation: read its output from an atom, or compute it
+/// by new ops (single-output each, in order; the last one's result is the equation's output).
+type Rewrite =
+    | Forward of Atom
+    | Ops of (Prim * Operand list) list
+
+/// Rebinds the equation by one op on atoms.
+let replace (prim: Prim) (inputs: Atom list) = Ops [ prim, List.map In inputs ]
+
+/// Every element of `a` is `target`; floats compare bit for bit (-0.0 is not 0.0, NaN is nothing).
+let allEqual (target: float) (a: NdArray) =
+    match a.Data with
+    | BoolData d -> d |> Array.forall (fun b -> b = (target <> 0.0))
+    | I32Data d -> d |> Array.forall (fun x -> float x = target)
+    | U32Data d -> d |> Array.forall (fun x -> float x = target)
+    | F32Data d ->
+        let t = BitConverter.SingleToInt32Bits(float32 target)
+        d |> Array.forall (fun x -> BitConverter.SingleToInt32Bits x = t)
+    | F64Data d ->
+        let t = BitConverter.DoubleToInt64Bits target
+        d |> Array.forall (fun x -> BitConverter.DoubleToInt64Bits x = t)
+
+/// What the walk knows about the vars of the program being built: known values (consts and
+/// folded results), the equation binding each var, and which vars are index generators.
+type Facts() =
+    member val Values = Dictionary<Var, NdArray>()
+    member val Producers = Dictionary<Var, Eqn<Prim>>()
+    member val Generators = Dictionary<Var, bool>()
+
+    member this.Value(atom: Atom) =
+        match atom with
+        | Lit a -> Some a
+        | Var v ->
+            match this.Values.TryGetValue v with
+            | true, a -> Some a
+            | _ -> None
+
+    member this.Producer(atom: Atom) =
+        match atom with
+        | Var v ->
+            match this.Producers.TryGetValue v with
+            | true, e -> Some e
+            | _ -> None
+        | Lit _ -> None
+
+    /// The scalar literal every element of `atom` is: a literal, or broadcast_in_dim of one.
+    member this.Splat(atom: Atom) =
+        match atom, this.Producer atom with
+        | Lit a, _ -> Some a
+        | Var _, Some { Op = BroadcastInDim _; Inputs = [ Lit a ] } -> Some a
+        | Var _, _ -> None
+
+    member this.IsAll (target: float) (atom: Atom) =
+        match this.Value atom, this.Splat atom with
+        | Some a, _ | None, Some a -> allEqual target a
+        | None, None -> false
