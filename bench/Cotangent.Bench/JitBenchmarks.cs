@@ -368,9 +368,9 @@ public class JitCompileBenchmarks
         JitProbe.Time("LoopJacRevEager", () => LoopJacRevEager(), reps: 3);
         JitProbe.Time("LoopJacRevJitted", () => LoopJacRevJitted());
         JitProbe.Time("LoopJacFwdJitted", () => LoopJacFwdJitted());
-        JitProbe.Time("ScalarFJitted", () => ScalarFJitted(), reps: 10000);
-        JitProbe.Time("ScalarFJittedLiterals", () => ScalarFJittedLiterals(), reps: 10000);
-        JitProbe.Time("ScalarFEager", () => ScalarFEager(), reps: 10000);
+        JitProbe.Time("ScalarFJitted", () => ScalarFJitted(), reps: 2000);
+        JitProbe.Time("ScalarFJittedLiterals", () => ScalarFJittedLiterals(), reps: 2000);
+        JitProbe.Time("ScalarFEager", () => ScalarFEager(), reps: 2000);
         JitProbe.Time("ScalarFCompile", () => ScalarFCompile(), reps: 10);
     }
 }

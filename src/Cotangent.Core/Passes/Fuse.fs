@@ -88,7 +88,7 @@ let private through (prim: Prim) (x: int[]) (y: int[]) (m: IndexMap) : IndexMap 
     | _ -> None
 
 /// The most ops one loop kernel holds (see the cut below).
-let maxKernelOps = 256
+let maxKernelOps = 64
 
 type private Group =
     { Id: int

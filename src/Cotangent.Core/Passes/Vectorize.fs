@@ -63,59 +63,83 @@ let private reductions (l: ForLoop<VecOp>) =
             | _ -> None
         | _ -> None) l.Carried l.Yield
 
+/// Vector iterations interleaved per trip of a loop that carries no values: each copy's chain of
+/// dependent ops overlaps the others' latency (LLVM's interleave count); fewer copies of a big
+/// body, so that the emitted method stays within what the .NET JIT optimizes.
+let private interleave (bodySize: int) = if bodySize <= 256 then 4 elif bodySize <= 512 then 2 else 1
+
 let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner list) : VecStmt list =
     let w = width t
     let vecAval dtype = Aval.make dtype [| w |]
-    let viv = Var.fresh l.Iv.Aval
-    let subst (a: Addr) = { a with Terms = a.Terms |> List.map (fun (v, s) -> (if v = l.Iv then viv else v), s) }
-    let hoisted = ResizeArray<VecStmt>()
-    let body = ResizeArray<VecStmt>()
-    let vec = Dictionary<Var, Var>()
-    let splat (a: Atom) =
-        // a scalar outside the loop (or a literal) as a vector: splat once, before the loop
-        let dst = Var.fresh (vecAval (Atom.aval a).DType)
-        hoisted.Add(Ext(VSplat(dst, a)))
-        dst
-    let operand (a: Atom) =
-        match a with
-        | Var v when vec.ContainsKey v -> Var vec[v]
-        | Lit _ -> a
-        | Var _ -> Var(splat a)
     let accs = List.map2 (fun (acc: Var, _) c -> acc, c) l.Carried combiners
-    for acc, _ in accs do
-        let vacc = Var.fresh (vecAval t)
-        vec[acc] <- vacc
-    for s in l.Body do
-        match s with
-        | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 ->
-            let x = Var.fresh dst.Aval
-            hoisted.Add(Load(x, b, a))
-            vec[dst] <- splat (Var x)
-        | Load(dst, b, a) when Addr.strideOf l.Iv a = 1 ->
+    let vaccs = accs |> List.map (fun (acc, _) -> acc, Var.fresh (vecAval t))
+    // One vector iteration: copy k of the body, over the lanes k·W further on, indexed by `viv`.
+    // Invariant loads and outside scalars are splat where the copy first reads them, not hoisted:
+    // a broadcast from memory costs a load, while hundreds of hoisted vectors live across the loop
+    // make the .NET JIT spill. Returns the statements and the vector var of each scalar.
+    let copy (viv: Var) (k: int) : VecStmt list * Dictionary<Var, Var> =
+        let stmts = ResizeArray<VecStmt>()
+        let subst (a: Addr) =
+            { Offset = a.Offset + k * w * Addr.strideOf l.Iv a
+              Terms = a.Terms |> List.map (fun (v, s) -> (if v = l.Iv then viv else v), s) }
+        let vec = Dictionary<Var, Var>()
+        for acc, vacc in vaccs do vec[acc] <- vacc
+        let vector (dst: Var) =
             let v = Var.fresh (vecAval dst.Aval.DType)
-            body.Add(Ext(VLoad(v, b, subst a)))
             vec[dst] <- v
-        | Load(dst, b, a) ->
-            let v = Var.fresh (vecAval dst.Aval.DType)
-            body.Add(Ext(VGather(v, b, subst a, Addr.strideOf l.Iv a)))
-            vec[dst] <- v
-        | Compute(dst, prim, args) ->
-            let v = Var.fresh (vecAval dst.Aval.DType)
-            body.Add(Compute(v, prim, List.map operand args))
-            vec[dst] <- v
-        | Store(b, a, x) -> body.Add(Ext(VStore(b, subst a, operand x)))
-        | Accum(b, a, c, x) ->
-            let old, sum = Var.fresh (vecAval t), Var.fresh (vecAval t)
-            body.Add(Ext(VLoad(old, b, subst a)))
-            body.Add(Compute(sum, Combiner.binary c, [ Var old; operand x ]))
-            body.Add(Ext(VStore(b, subst a, Var sum)))
-        | For _ | Fill _ | Call _ | Ext _ -> ()
-    let mainHi = l.Lo + (l.Hi - l.Lo) / w * w
-    let vresults = accs |> List.map (fun _ -> Var.fresh (vecAval t))
-    let vloop =
-        For { Iv = viv; Lo = l.Lo; Hi = mainHi; Step = w; Parallel = l.Parallel
-              Carried = accs |> List.map (fun (acc, c) -> vec[acc], Lit(NdArray.withWeak false (Combiner.identity c t)))
-              Body = (if l.Parallel then List.ofSeq hoisted @ List.ofSeq body else List.ofSeq body); Yield = l.Yield |> List.map operand; Results = vresults }
+            v
+        let splat (dst: Var) (a: Atom) = stmts.Add(Ext(VSplat(vector dst, a)))
+        let operand (a: Atom) =
+            match a with
+            | Var v when vec.ContainsKey v -> Var vec[v]
+            | Lit _ -> a
+            | Var v ->
+                splat v a
+                Var vec[v]
+        for s in l.Body do
+            match s with
+            | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 ->
+                let x = Var.fresh dst.Aval
+                stmts.Add(Load(x, b, subst a))
+                splat dst (Var x)
+            | Load(dst, b, a) when Addr.strideOf l.Iv a = 1 -> stmts.Add(Ext(VLoad(vector dst, b, subst a)))
+            | Load(dst, b, a) -> stmts.Add(Ext(VGather(vector dst, b, subst a, Addr.strideOf l.Iv a)))
+            | Compute(dst, prim, args) ->
+                let vargs = List.map operand args
+                stmts.Add(Compute(vector dst, prim, vargs))
+            | Store(b, a, x) ->
+                let x = operand x
+                stmts.Add(Ext(VStore(b, subst a, x)))
+            | Accum(b, a, c, x) ->
+                let old, sum = Var.fresh (vecAval t), Var.fresh (vecAval t)
+                let x = operand x
+                stmts.Add(Ext(VLoad(old, b, subst a)))
+                stmts.Add(Compute(sum, Combiner.binary c, [ Var old; x ]))
+                stmts.Add(Ext(VStore(b, subst a, Var sum)))
+            | For _ | Fill _ | Call _ | Ext _ -> ()
+        List.ofSeq stmts, vec
+    let vectorLoop (copies: int) (lo: int) (hi: int) : VecStmt * Var list =
+        let viv = Var.fresh l.Iv.Aval
+        let bodies = List.init copies (copy viv)
+        let vec = snd bodies.Head
+        let yields = l.Yield |> List.map (fun a -> match a with Var v when vec.ContainsKey v -> Var vec[v] | _ -> a)
+        let results = accs |> List.map (fun _ -> Var.fresh (vecAval t))
+        For { Iv = viv; Lo = lo; Hi = hi; Step = w * copies; Parallel = l.Parallel
+              Carried = List.map2 (fun (_, vacc) (_, c) -> vacc, Lit(NdArray.withWeak false (Combiner.identity c t))) vaccs accs
+              // statement by statement, so that the copies' chains overlap within the CPU's window
+              Body = List.concat (List.transpose (List.map fst bodies))
+              Yield = yields; Results = results },
+        results
+    let vectorHi = l.Lo + (l.Hi - l.Lo) / w * w
+    let copies = if l.Carried.IsEmpty && not l.Parallel then interleave l.Body.Length else 1
+    let interleavedHi = l.Lo + (l.Hi - l.Lo) / (w * copies) * (w * copies)
+    // the interleaved loop, then single vectors for what it leaves (a loop of one copy only)
+    let loops, vresults =
+        if copies = 1 then (let loop, rs = vectorLoop 1 l.Lo vectorHi in [ loop ], rs)
+        else
+            let main, _ = vectorLoop copies l.Lo interleavedHi
+            let rest, rs = vectorLoop 1 interleavedHi vectorHi
+            (if interleavedHi > l.Lo then [ main ] else []) @ (if vectorHi > interleavedHi then [ rest ] else []), rs
     // fold each vector accumulator, then the loop's own init, into the scalar tail's init
     let folds, inits =
         List.zip3 accs vresults l.Carried
@@ -123,10 +147,8 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
             let h, s = Var.fresh (Aval.scalar t), Var.fresh (Aval.scalar t)
             [ Ext(VReduce(h, c, Var vr)); Compute(s, Combiner.binary c, [ init; Var h ]) ], Var s)
         |> List.unzip
-    let tail = For { l with Lo = mainHi; Parallel = false; Carried = List.map2 (fun (acc, _) i -> acc, i) l.Carried inits }
-    // a parallel loop is split across cores and must not read values from outside it, so its
-    // invariant loads and splats stay in its body (one per iteration of W lanes)
-    (if l.Parallel then [] else List.ofSeq hoisted) @ [ vloop ] @ List.concat folds @ [ tail ]
+    let tail = For { l with Lo = vectorHi; Parallel = false; Carried = List.map2 (fun (acc, _) i -> acc, i) l.Carried inits }
+    loops @ List.concat folds @ [ tail ]
 
 let rec private walk (count: int ref) (stmts: VecStmt list) : VecStmt list =
     stmts |> List.collect (fun s ->
