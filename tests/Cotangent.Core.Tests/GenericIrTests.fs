@@ -86,7 +86,8 @@ let private bits (a: NdArray) : string list =
     | U32Data xs -> xs |> Seq.map string |> List.ofSeq
     | BoolData xs -> xs |> Seq.map string |> List.ofSeq
 
-let private sameValues (expected: NdArray list) (actual: NdArray list) =
+/// The same avals and bitwise the same elements (NaN = NaN).
+let sameValues (expected: NdArray list) (actual: NdArray list) =
     Assert.Equal(expected.Length, actual.Length)
     for e, a in List.zip expected actual do
         Assert.Equal(LaxGeneric.typeText e.Aval, LaxGeneric.typeText a.Aval)
@@ -102,7 +103,7 @@ let private roundTrips (closed: ClosedJaxpr<Lax.Prim>) (inputs: NdArray list) =
     sameValues (run closed) (run back)
 
 /// The closed jaxpr with its first `k` invars turned into constvars holding `inputs`' values.
-let private withConsts (k: int) (closed: ClosedJaxpr<Lax.Prim>) (inputs: NdArray list) =
+let withConsts (k: int) (closed: ClosedJaxpr<Lax.Prim>) (inputs: NdArray list) =
     let k = min k closed.Jaxpr.InVars.Length
     let j = closed.Jaxpr
     { Jaxpr = { j with ConstVars = j.ConstVars @ List.take k j.InVars; InVars = List.skip k j.InVars }
@@ -247,7 +248,7 @@ let private corpus =
             [ closed; Api.makeJaxpr (Api.grad total [ 0 ]) args; fst (withConsts 1 closed s.Inputs) ] |> List.map LaxGeneric.print)
         |> fun texts -> Array.ofList (seedText () :: LaxGeneric.print (LaxParse.parseOrFail (everyPrim ())) :: texts))
 
-let private tokensOf (text: string) = Regex.Matches(text, @"[A-Za-z_0-9.\-]+|\s+|.") |> Seq.map (fun m -> m.Value) |> Array.ofSeq
+let tokensOf (text: string) = Regex.Matches(text, @"[A-Za-z_0-9.\-]+|\s+|.") |> Seq.map (fun m -> m.Value) |> Array.ofSeq
 
 let private vocabulary =
     [| "{"; "}"; "("; ")"; "["; "]"; ":"; ","; "="; "%"; "%0"; "%99"; "^region"; "lax.return"; "lax.func"; "lax.constant"
@@ -256,7 +257,8 @@ let private vocabulary =
 
 type Mutant = { Text: string }
 
-let private mutate (tokens: string[]) : Gen<string[]> =
+/// One mutation of a token list, inserting words of `vocabulary`.
+let mutate (vocabulary: string[]) (tokens: string[]) : Gen<string[]> =
     gen {
         let n = tokens.Length
         let! i = Gen.choose (0, max 0 (n - 1))
@@ -278,15 +280,18 @@ let private mutate (tokens: string[]) : Gen<string[]> =
             | _ -> Array.insertAt i word tokens
     }
 
+/// A text of `corpus` after one to four mutations with words of `vocabulary`.
+let mutantOf (corpus: string[]) (vocabulary: string[]) : Gen<Mutant> =
+    gen {
+        let! text = Gen.elements corpus
+        let! steps = Gen.choose (1, 4)
+        let mutable g = Gen.constant (tokensOf text)
+        for _ in 1..steps do g <- Gen.bind (mutate vocabulary) g
+        let! tokens = g
+        return { Text = String.Concat tokens } }
+
 type Mutants =
-    static member Mutant() : Arbitrary<Mutant> =
-        Arb.fromGen (gen {
-            let! text = Gen.elements corpus.Value
-            let! steps = Gen.choose (1, 4)
-            let mutable g = Gen.constant (tokensOf text)
-            for _ in 1..steps do g <- Gen.bind mutate g
-            let! tokens = g
-            return { Text = String.Concat tokens } })
+    static member Mutant() : Arbitrary<Mutant> = Arb.fromGen (mutantOf corpus.Value vocabulary)
 
 [<Property(MaxTest = 2000, Arbitrary = [| typeof<Mutants> |])>]
 let ``the generic reader never throws on mutated text: it reads it or names a line and column in the text`` (m: Mutant) =
