@@ -19,15 +19,27 @@ open Cotangent.Core.Tests.ProgramRun
 module N = Cotangent.Core.Numpy
 module A = Cotangent.Core.NumpyArrays
 
-let private parsed (text: string) =
-    match LaxGeneric.parse text with
+/// What `parse` reads from `text`; a failure with the error's position otherwise.
+let readWith (parse: string -> Result<'a, LaxParse.ParseError>) (text: string) : 'a =
+    match parse text with
     | Ok c -> c
     | Error e -> failwith $"line {e.Line}, column {e.Column}: {e.Message}\n{text}"
 
-let private errorOf (text: string) =
-    match LaxGeneric.parse text with
+/// The error `parse` reports for `text`; a failure if it reads it.
+let errorWith (parse: string -> Result<'a, LaxParse.ParseError>) (text: string) : LaxParse.ParseError =
+    match parse text with
     | Ok _ -> failwith $"expected an error for\n{text}"
     | Error e -> e
+
+/// The error names a line and column inside `text`, and is not the reader's own failure.
+let assertPositioned (text: string) (e: LaxParse.ParseError) =
+    let lines = text.Split '\n'
+    Assert.InRange(e.Line, 1, lines.Length)
+    Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
+    Assert.DoesNotContain("internal error", e.Message)
+
+let private parsed (text: string) = readWith LaxGeneric.parse text
+let private errorOf (text: string) = errorWith LaxGeneric.parse text
 
 let private closedOf (f: Value list -> Value list) (avals: Aval list) : ClosedJaxpr<Lax.Prim> =
     { Jaxpr = fst (traceToJaxpr f avals); Consts = [] }
@@ -300,8 +312,4 @@ let ``the generic reader never throws on mutated text: it reads it or names a li
         Assert.Empty(LaxVerify.verify closed.Jaxpr)
         let printed = LaxGeneric.print closed
         Assert.Equal(printed, LaxGeneric.print (parsed printed))
-    | Error e ->
-        let lines = m.Text.Split '\n'
-        Assert.InRange(e.Line, 1, lines.Length)
-        Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
-        Assert.DoesNotContain("internal error", e.Message)
+    | Error e -> assertPositioned m.Text e
