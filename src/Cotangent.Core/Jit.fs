@@ -108,7 +108,8 @@ let private print (format: DumpFormat) (m: Module) =
     | Dot, m -> dot m
     | Jaxpr, LaxModule c -> LaxText.print c.Jaxpr
     | Ir, LaxModule c -> LaxGeneric.print c
-    | (Jaxpr | Ir), KernelModule c -> Kernel.print c.Jaxpr
+    | Jaxpr, KernelModule c -> Kernel.print c.Jaxpr
+    | Ir, KernelModule c -> KernelGeneric.print c
     | (Jaxpr | Ir), LoopModule p -> Vec.print p
 
 let private verify (m: Module) =

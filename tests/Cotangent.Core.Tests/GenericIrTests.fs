@@ -19,15 +19,27 @@ open Cotangent.Core.Tests.ProgramRun
 module N = Cotangent.Core.Numpy
 module A = Cotangent.Core.NumpyArrays
 
-let private parsed (text: string) =
-    match LaxGeneric.parse text with
+/// What `parse` reads from `text`; a failure with the error's position otherwise.
+let readWith (parse: string -> Result<'a, LaxParse.ParseError>) (text: string) : 'a =
+    match parse text with
     | Ok c -> c
     | Error e -> failwith $"line {e.Line}, column {e.Column}: {e.Message}\n{text}"
 
-let private errorOf (text: string) =
-    match LaxGeneric.parse text with
+/// The error `parse` reports for `text`; a failure if it reads it.
+let errorWith (parse: string -> Result<'a, LaxParse.ParseError>) (text: string) : LaxParse.ParseError =
+    match parse text with
     | Ok _ -> failwith $"expected an error for\n{text}"
     | Error e -> e
+
+/// The error names a line and column inside `text`, and is not the reader's own failure.
+let assertPositioned (text: string) (e: LaxParse.ParseError) =
+    let lines = text.Split '\n'
+    Assert.InRange(e.Line, 1, lines.Length)
+    Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
+    Assert.DoesNotContain("internal error", e.Message)
+
+let private parsed (text: string) = readWith LaxGeneric.parse text
+let private errorOf (text: string) = errorWith LaxGeneric.parse text
 
 let private closedOf (f: Value list -> Value list) (avals: Aval list) : ClosedJaxpr<Lax.Prim> =
     { Jaxpr = fst (traceToJaxpr f avals); Consts = [] }
@@ -86,7 +98,8 @@ let private bits (a: NdArray) : string list =
     | U32Data xs -> xs |> Seq.map string |> List.ofSeq
     | BoolData xs -> xs |> Seq.map string |> List.ofSeq
 
-let private sameValues (expected: NdArray list) (actual: NdArray list) =
+/// The same avals and bitwise the same elements (NaN = NaN).
+let sameValues (expected: NdArray list) (actual: NdArray list) =
     Assert.Equal(expected.Length, actual.Length)
     for e, a in List.zip expected actual do
         Assert.Equal(LaxGeneric.typeText e.Aval, LaxGeneric.typeText a.Aval)
@@ -102,7 +115,7 @@ let private roundTrips (closed: ClosedJaxpr<Lax.Prim>) (inputs: NdArray list) =
     sameValues (run closed) (run back)
 
 /// The closed jaxpr with its first `k` invars turned into constvars holding `inputs`' values.
-let private withConsts (k: int) (closed: ClosedJaxpr<Lax.Prim>) (inputs: NdArray list) =
+let withConsts (k: int) (closed: ClosedJaxpr<Lax.Prim>) (inputs: NdArray list) =
     let k = min k closed.Jaxpr.InVars.Length
     let j = closed.Jaxpr
     { Jaxpr = { j with ConstVars = j.ConstVars @ List.take k j.InVars; InVars = List.skip k j.InVars }
@@ -247,7 +260,7 @@ let private corpus =
             [ closed; Api.makeJaxpr (Api.grad total [ 0 ]) args; fst (withConsts 1 closed s.Inputs) ] |> List.map LaxGeneric.print)
         |> fun texts -> Array.ofList (seedText () :: LaxGeneric.print (LaxParse.parseOrFail (everyPrim ())) :: texts))
 
-let private tokensOf (text: string) = Regex.Matches(text, @"[A-Za-z_0-9.\-]+|\s+|.") |> Seq.map (fun m -> m.Value) |> Array.ofSeq
+let tokensOf (text: string) = Regex.Matches(text, @"[A-Za-z_0-9.\-]+|\s+|.") |> Seq.map (fun m -> m.Value) |> Array.ofSeq
 
 let private vocabulary =
     [| "{"; "}"; "("; ")"; "["; "]"; ":"; ","; "="; "%"; "%0"; "%99"; "^region"; "lax.return"; "lax.func"; "lax.constant"
@@ -256,7 +269,8 @@ let private vocabulary =
 
 type Mutant = { Text: string }
 
-let private mutate (tokens: string[]) : Gen<string[]> =
+/// One mutation of a token list, inserting words of `vocabulary`.
+let mutate (vocabulary: string[]) (tokens: string[]) : Gen<string[]> =
     gen {
         let n = tokens.Length
         let! i = Gen.choose (0, max 0 (n - 1))
@@ -278,15 +292,18 @@ let private mutate (tokens: string[]) : Gen<string[]> =
             | _ -> Array.insertAt i word tokens
     }
 
+/// A text of `corpus` after one to four mutations with words of `vocabulary`.
+let mutantOf (corpus: string[]) (vocabulary: string[]) : Gen<Mutant> =
+    gen {
+        let! text = Gen.elements corpus
+        let! steps = Gen.choose (1, 4)
+        let mutable g = Gen.constant (tokensOf text)
+        for _ in 1..steps do g <- Gen.bind (mutate vocabulary) g
+        let! tokens = g
+        return { Text = String.Concat tokens } }
+
 type Mutants =
-    static member Mutant() : Arbitrary<Mutant> =
-        Arb.fromGen (gen {
-            let! text = Gen.elements corpus.Value
-            let! steps = Gen.choose (1, 4)
-            let mutable g = Gen.constant (tokensOf text)
-            for _ in 1..steps do g <- Gen.bind mutate g
-            let! tokens = g
-            return { Text = String.Concat tokens } })
+    static member Mutant() : Arbitrary<Mutant> = Arb.fromGen (mutantOf corpus.Value vocabulary)
 
 [<Property(MaxTest = 2000, Arbitrary = [| typeof<Mutants> |])>]
 let ``the generic reader never throws on mutated text: it reads it or names a line and column in the text`` (m: Mutant) =
@@ -295,8 +312,4 @@ let ``the generic reader never throws on mutated text: it reads it or names a li
         Assert.Empty(LaxVerify.verify closed.Jaxpr)
         let printed = LaxGeneric.print closed
         Assert.Equal(printed, LaxGeneric.print (parsed printed))
-    | Error e ->
-        let lines = m.Text.Split '\n'
-        Assert.InRange(e.Line, 1, lines.Length)
-        Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
-        Assert.DoesNotContain("internal error", e.Message)
+    | Error e -> assertPositioned m.Text e

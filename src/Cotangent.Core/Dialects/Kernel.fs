@@ -104,34 +104,56 @@ module View =
         let strides = System.String.Join(",", view.Strides)
         if view.Offset = 0 then $"[{strides}]" else $"{view.Offset}+[{strides}]"
 
-/// The problems of one fusion with the given input and output avals; [] when well formed.
-let checkFusion (f: Fusion) (inputs: Aval list) (outs: Aval list) : string list =
+/// The shape of a fusion's results: its space (loop), or its space without the reduced axes (input).
+let resultShape (f: Fusion) : int list =
+    match f.Kind with
+    | Loop -> f.Space
+    | Input(_, axes) -> f.Space |> List.indexed |> List.filter (fun (k, _) -> not (List.contains k axes)) |> List.map snd
+
+/// Where in a fusion a problem lies, so that a reader can point at it.
+type FusionPart =
+    | InSpace
+    | InViews
+    | InBody
+    | InOutput of index: int
+
+/// The problems of one fusion with the given input and output avals, each with where it lies;
+/// [] when well formed. An output may have any shape of `resultShape`'s size.
+let fusionProblems (f: Fusion) (inputs: Aval list) (outs: Aval list) : (FusionPart * string) list =
     let space = Shape.size (Array.ofList f.Space)
-    let problems = ResizeArray<string>(LaxVerify.verify f.Body)
-    let say (s: string) = problems.Add $"{f.Name}: {s}"
+    let problems = ResizeArray<FusionPart * string>(LaxVerify.verify f.Body |> List.map (fun p -> InBody, p))
+    let say (part: FusionPart) (s: string) = problems.Add(part, $"{f.Name}: {s}")
+    if f.Space |> List.exists (fun d -> d < 0) then say InSpace $"space {Shape.pyTuple f.Space} has a negative size"
+    match f.Kind, f.Body.OutVars with
+    | Input(c, axes), out :: _ ->
+        try LaxTypes.abstractEval (Combiner.reduction c axes) [ { Atom.aval out with Shape = Array.ofList f.Space } ] |> ignore
+        with :? CotangentException as e -> say InSpace e.Message
+    | Input _, [] | Loop, _ -> ()
     if f.Views.Length <> inputs.Length || f.Body.InVars.Length <> inputs.Length then
-        say $"{inputs.Length} inputs, {f.Views.Length} views and {f.Body.InVars.Length} body inputs"
+        say (if f.Views.Length <> inputs.Length then InViews else InBody) $"{inputs.Length} inputs, {f.Views.Length} views and {f.Body.InVars.Length} body inputs"
     if f.Body.OutVars.Length <> outs.Length then
-        say $"{outs.Length} outputs but the body returns {f.Body.OutVars.Length}"
+        say InBody $"{outs.Length} outputs but the body returns {f.Body.OutVars.Length}"
     for v, a in Seq.zip f.Body.InVars inputs do
         if v.Aval.Shape.Length <> 0 || v.Aval.DType <> a.DType then
-            say $"body input {Aval.str v.Aval} reads an input of {Aval.str a}"
+            say InBody $"body input {Aval.str v.Aval} reads an input of {Aval.str a}"
+    for o in f.Body.OutVars do
+        if (Atom.aval o).Shape.Length <> 0 then say InBody $"body result {Aval.str (Atom.aval o)} is not a scalar"
     for view, a in Seq.zip f.Views inputs do
         if view.Strides.Length <> f.Space.Length then
-            say $"view {View.text view} has {view.Strides.Length} strides for a {f.Space.Length}-d space"
+            say InViews $"view {View.text view} has {view.Strides.Length} strides for a {f.Space.Length}-d space"
         elif space > 0 then
             let reach = List.zip view.Strides f.Space |> List.sumBy (fun (s, n) -> abs s * (n - 1))
             let lo = view.Offset - (List.zip view.Strides f.Space |> List.sumBy (fun (s, n) -> if s < 0 then -s * (n - 1) else 0))
             if lo < 0 || lo + reach >= max 1 (Aval.size a) then
-                say $"view {View.text view} over {Shape.pyTuple f.Space} leaves an input of {Aval.str a}"
-    let expected =
-        match f.Kind with
-        | Loop -> space
-        | Input(_, axes) -> Shape.size (f.Space |> List.indexed |> List.filter (fun (k, _) -> not (List.contains k axes)) |> List.map snd |> Array.ofList)
-    for o, bodyOut in Seq.zip outs f.Body.OutVars do
+                say InViews $"view {View.text view} over {Shape.pyTuple f.Space} leaves an input of {Aval.str a}"
+    let expected = Shape.size (Array.ofList (resultShape f))
+    Seq.zip outs f.Body.OutVars |> Seq.iteri (fun i (o, bodyOut) ->
         if Aval.size o <> expected || o.DType <> (Atom.aval bodyOut).DType then
-            say $"output {Aval.str o} from a body result of {Aval.str (Atom.aval bodyOut)} over {Shape.pyTuple f.Space}"
+            say (InOutput i) $"output {Aval.str o} from a body result of {Aval.str (Atom.aval bodyOut)} over {Shape.pyTuple f.Space}")
     List.ofSeq problems
+
+/// The problems of one fusion with the given input and output avals; [] when well formed.
+let checkFusion (f: Fusion) (inputs: Aval list) (outs: Aval list) : string list = fusionProblems f inputs outs |> List.map snd
 
 /// Every problem in a kernel-dialect program (SSA, types, fusion shapes); [] means valid.
 let verify (jaxpr: Jaxpr<Op>) : string list =

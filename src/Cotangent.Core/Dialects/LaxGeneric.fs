@@ -1,51 +1,20 @@
-/// The lax dialect's generic form: an MLIR-like text that carries everything a closed jaxpr holds
-/// (consts with their values, weak types, typed params, regions), printed and parsed back.
-/// Grammar (one op per line; layout is free for the parser):
-///   func    ::= lax.func @main ( arg , ... ) -> ( type , ... ) { body }
-///   region  ::= { ^region ( arg , ... ) : body }
-///   body    ::= const* op* lax.return atom , ...
-///   const   ::= %N = lax.constant dense< [ elem , ... ] > : type        (elements row-major)
-///   op      ::= [ %N , ... = ] lax.NAME atom , ... [ { key = attr , ... } ] [ ( region ) ] [ : type , ... ]
-///   arg     ::= %N : type
-///   atom    ::= %N | elem : type                                       (a scalar literal)
-///   type    ::= dtype [ d , ... ] [ {weak} ]                            (`f32[3]`, `f32[]{weak}`)
-///   attr    ::= int | [ attr , ... ] | true | false | none | dtype | "string"
-///   elem    ::= true | false | int | float | nan | inf | -inf
-/// Floats print in their shortest round-trip digits (as JAX prints them: `1.0`, `1e-05`) and read
-/// back at the dtype of their type, so f32, f64, i32, u32 and bool values are exact (NaN payloads
-/// aside). Values are numbered %0, %1, ... in binding order (args, consts, then each op's results
-/// before its regions); a region sees only its own values. Attributes are Lax.paramsOf's params
+/// The lax dialect's generic form (GenericForm's grammar, with lax.func and lax.NAME ops): print
+/// and parse back a closed jaxpr, consts' values included. Attributes are Lax.paramsOf's params
 /// with typed values (tuples become lists, numpy dtypes their short names, pjit's name a string,
-/// which reads back if it holds no '"' or line break); a region is a param's sub-jaxpr (pjit's `jaxpr`).
-/// Guarantees: print (parse (print c)) = print c with the same values; `parse` never throws,
-/// always ends (nesting is capped at 64), and reports errors at a 1-based line and column.
-/// An op's results must have exactly the types its rule gives (LaxTypes.abstractEval), weak flags
+/// which reads back if it holds no '"' or line break); a region is a param's sub-jaxpr (pjit's
+/// `jaxpr`). Guarantees: print (parse (print c)) = print c with the same values; `parse` never
+/// throws; an op's results must have exactly the types LaxTypes.abstractEval gives, weak flags
 /// included, so a parsed program verifies (LaxVerify).
 module Cotangent.Core.Dialects.LaxGeneric
 
-open System
-open System.Collections.Generic
-open System.Globalization
 open System.Text
 open Cotangent.Core
 open Cotangent.Core.Dialects.Lax
 open Cotangent.Core.Dialects.LaxTokens
-
-// ---------------------------------------------------------------------------------------------
-// Printing.
+open Cotangent.Core.Dialects.GenericForm
 
 /// `f32[3]`, or `f32[]{weak}` for a weak aval.
-let typeText (aval: Aval) = Aval.str aval + (if aval.Weak then "{weak}" else "")
-
-/// Every element of an array, row-major, in the element spelling.
-let private elems (a: NdArray) : string list =
-    let floatText dtype (x: float) = NdArray.scalarText dtype x
-    match a.Data with
-    | BoolData xs -> xs |> Seq.map (fun b -> if b then "true" else "false") |> List.ofSeq
-    | I32Data xs -> xs |> Seq.map string |> List.ofSeq
-    | U32Data xs -> xs |> Seq.map string |> List.ofSeq
-    | F32Data xs -> xs |> Seq.map (fun x -> floatText F32 (double x)) |> List.ofSeq
-    | F64Data xs -> xs |> Seq.map (floatText F64) |> List.ofSeq
+let typeText (aval: Aval) = GenericForm.typeText aval
 
 /// A param's Python text (Lax.paramsOf) as a typed attribute: tuples become lists, True/False/None
 /// lower case, numpy dtypes their short names.
@@ -67,332 +36,31 @@ let private attrText (key: string) (python: string) =
             if not trailingComma then sb.Append(word t).Append(if t.Text = "," then " " else "") |> ignore)
         sb.ToString()
 
-type private Printer() =
-    let numbers = Dictionary<Var, int>()
-    let sb = StringBuilder()
-    member _.Bind(v: Var) =
-        numbers[v] <- numbers.Count
-        $"%%{numbers.Count - 1}"
-    member _.Atom(a: Atom) =
-        match a with
-        | Var v -> (match numbers.TryGetValue v with | true, n -> $"%%{n}" | _ -> $"%%<unbound {v.Id}>")
-        | Lit x -> (elems x).Head + ":" + typeText x.Aval
-    member p.Args(vars: Var list) = String.Join(", ", vars |> List.map (fun v -> p.Bind v + ": " + typeText v.Aval))
-    member _.Line (indent: int) (s: string) = sb.Append(String(' ', indent)).Append(s).Append('\n') |> ignore
+let private readLax (parts: OpParts) : Prim * (Aval list -> Aval list -> Aval list) =
+    let opTok = parts.Name
+    let takes, build = builderOf[opTok.Text.Substring 4]
+    let regions = parts.Regions |> List.map (fun (paren, c) -> { paren with Kind = Ident; Text = "jaxpr" }, paren, PyRegion c)
+    let prim = build (Args(opTok, takes, parts.Attrs @ regions))
+    prim,
+    fun inputs _ ->
+        try LaxTypes.abstractEval prim inputs
+        with e -> failAt opTok (if e :? CotangentException then e.Message else $"{opTok.Text} rejects {show inputs}: {e.Message}")
 
-    /// Consts, ops and the return of a block whose args are already bound.
-    member p.Body (indent: int) (closed: ClosedJaxpr<Prim>) =
-        for v, c in List.zip closed.Jaxpr.ConstVars closed.Consts do
-            p.Line indent $"""{p.Bind v} = lax.constant dense<[{String.Join(", ", elems c)}]> : {typeText v.Aval}"""
-        for e in closed.Jaxpr.Eqns do
-            let ps = paramsOf e.Op
-            let attrs = ps |> List.choose (fun (k, v) -> match v with ParamValue.Text s -> Some(k + " = " + attrText k s) | SubJaxpr _ -> None)
-            let regions = ps |> List.choose (fun (_, v) -> match v with SubJaxpr c -> Some c | ParamValue.Text _ -> None)
-            let outs = if e.Outs.IsEmpty then "" else String.Join(", ", e.Outs |> List.map p.Bind) + " = "
-            let inputs = if e.Inputs.IsEmpty then "" else " " + String.Join(", ", e.Inputs |> List.map p.Atom)
-            let attrs = if attrs.IsEmpty then "" else " {" + String.Join(", ", attrs) + "}"
-            let types = if e.Outs.IsEmpty then "" else " : " + String.Join(", ", e.Outs |> List.map (fun v -> typeText v.Aval))
-            let head = outs + "lax." + name e.Op + inputs + attrs
-            if regions.IsEmpty then p.Line indent (head + types)
-            else
-                p.Line indent (head + " ({")
-                regions |> List.iteri (fun i r ->
-                    if i > 0 then p.Line indent "}, {"
-                    p.Line (indent + 2) $"^region({p.Args r.Jaxpr.InVars}):"
-                    p.Body (indent + 4) r)
-                p.Line indent ("})" + types)
-        p.Line indent ("lax.return " + String.Join(", ", closed.Jaxpr.OutVars |> List.map p.Atom))
-
-    member p.Func(closed: ClosedJaxpr<Prim>) =
-        let results = String.Join(", ", closed.Jaxpr.OutVars |> List.map (Atom.aval >> typeText))
-        p.Line 0 $"lax.func @main({p.Args closed.Jaxpr.InVars}) -> ({results}) {{"
-        p.Body 2 closed
-        sb.Append("}").ToString()
+/// The lax dialect: `lax.NAME`, Lax.paramsOf's params as attributes, typed by LaxTypes.abstractEval.
+let internal laxSyntax: GenericSyntax<Prim> =
+    { Func = "lax.func"
+      Print =
+        fun prim ->
+            let ps = paramsOf prim
+            "lax." + name prim,
+            ps |> List.choose (fun (k, v) -> match v with ParamValue.Text s -> Some(k, attrText k s) | SubJaxpr _ -> None),
+            ps |> List.choose (fun (_, v) -> match v with SubJaxpr c -> Some c | ParamValue.Text _ -> None)
+      Knows = fun s -> s.StartsWith "lax." && builderOf.ContainsKey(s.Substring 4)
+      Supported = $"lax.constant, lax.return and lax. followed by one of {supported}"
+      Read = readLax }
 
 /// The closed jaxpr in generic form, its consts' values included.
-let print (closed: ClosedJaxpr<Prim>) : string = Printer().Func closed
-
-// ---------------------------------------------------------------------------------------------
-// Parsing.
-
-/// Regions and attribute values nest at most this deep, so that no input exhausts the stack.
-let private maxDepth = 64
-
-type private Scope = Dictionary<string, Var * Token>
-
-type private Reader(tokens: Token[]) =
-    let mutable pos = 0
-    let peekAt k = tokens[min (pos + k) (tokens.Length - 1)]
-    let peek () = peekAt 0
-    let next () =
-        let t = tokens[pos]
-        if pos < tokens.Length - 1 then pos <- pos + 1
-        t
-    let is (s: string) (t: Token) = t.Kind <> End && t.Kind <> Str && t.Text = s
-    let expect (s: string) (context: string) =
-        let t = peek ()
-        if is s t then next () else failAt t $"expected '{s}'{context}, found {describe t}"
-    // defines[k]: `% N` at token k may be a definition (an arg `%N :` or a result `%N, ... =`);
-    // for "used before its definition"
-    let defines = Array.create (tokens.Length + 3) false
-    do
-        for k in tokens.Length - 3 .. -1 .. 0 do
-            let after = tokens[k + 2]
-            defines[k] <- is "%" tokens[k] && (is "=" after || is ":" after || (is "," after && defines[k + 3]))
-    let comma () = if is "," (peek ()) then next () |> ignore; true else false
-    /// `item, item, ...` up to `close` (not read).
-    let items (close: string) (what: string) (item: unit -> 'a) : 'a list =
-        let xs = ResizeArray<'a>()
-        while not (is close (peek ())) do
-            xs.Add(item ())
-            if not (comma ()) && not (is close (peek ())) then failAt (peek ()) $"expected ',' or '{close}' in {what}, found {describe (peek ())}"
-        List.ofSeq xs
-
-    /// `%N`: the name token (the `%`) and the name.
-    member _.Name() : Token * string =
-        let t = expect "%" " to start a value name"
-        let n = next ()
-        if n.Kind <> Number || not (n.Text |> Seq.forall Char.IsAsciiDigit) || n.Column <> t.Column + 1 || n.Line <> t.Line then
-            failAt n $"expected a value number after '%%', found {describe n}"
-        t, n.Text
-
-    /// `f32[3]`, `f32[]{weak}`
-    member _.Type() : Aval =
-        let t = next ()
-        let dtype =
-            match DType.all |> List.tryFind (fun d -> DType.shortName d = t.Text) with
-            | Some d when t.Kind = Ident -> d
-            | _ when t.Kind = Ident -> failAt t $"unsupported dtype '{t.Text}' (supported: bool, i32, u32, f32, f64)"
-            | _ -> failAt t $"expected a type such as f32[3], found {describe t}"
-        expect "[" $" after the dtype {t.Text}" |> ignore
-        let dims =
-            items "]" "the shape" (fun () ->
-                let d = next ()
-                match Int32.TryParse(d.Text, NumberStyles.None, CultureInfo.InvariantCulture) with
-                | true, n when d.Kind = Number -> n
-                | _ -> failAt d $"expected a dimension size, found {describe d}")
-        next () |> ignore
-        let weak = is "{" (peek ()) && is "weak" (peekAt 1)
-        if weak then
-            next () |> ignore
-            next () |> ignore
-            expect "}" " after 'weak'" |> ignore
-        { Shape = Array.ofList dims; DType = dtype; Weak = weak }
-
-    member _.Define (scope: Scope) (t: Token, name: string) (v: Var) =
-        match scope.TryGetValue name with
-        | true, (_, first) -> failAt t $"'%%{name}' is defined twice (first at line {first.Line}, column {first.Column})"
-        | _ -> scope[name] <- (v, t)
-
-    /// `elem, ...` read at `dtype` into an array of `shape`.
-    member _.Elems (dtype: DType) (shape: int[]) (weak: bool) (ts: Token list) : NdArray =
-        let fail (t: Token) = failAt t $"expected a {DType.name dtype} value, found {describe t}"
-        let floating (t: Token) (parse: string -> 'a option) (inf: 'a) (ninf: 'a) (nan: 'a) =
-            match t.Text with
-            | "inf" -> inf
-            | "-inf" -> ninf
-            | "nan" -> nan
-            | s when t.Kind = Number -> (match parse s with Some x -> x | None -> fail t)
-            | _ -> fail t
-        let integral (t: Token) (parse: string -> bool * 'a) =
-            match parse t.Text with
-            | true, x when t.Kind = Number -> x
-            | _ -> fail t
-        let inv = CultureInfo.InvariantCulture
-        let f32 (s: string) = match Single.TryParse(s, NumberStyles.Float, inv) with | true, x -> Some x | _ -> None
-        let f64 (s: string) = match Double.TryParse(s, NumberStyles.Float, inv) with | true, x -> Some x | _ -> None
-        let ts = Array.ofList ts
-        let data =
-            match dtype with
-            | Bool -> BoolData(ts |> Array.map (fun t -> match t.Text with "true" when t.Kind = Ident -> true | "false" when t.Kind = Ident -> false | _ -> fail t))
-            | I32 -> I32Data(ts |> Array.map (fun t -> integral t (fun s -> Int32.TryParse(s, NumberStyles.AllowLeadingSign, inv))))
-            | U32 -> U32Data(ts |> Array.map (fun t -> integral t (fun s -> UInt32.TryParse(s, NumberStyles.None, inv))))
-            | F32 -> F32Data(ts |> Array.map (fun t -> floating t f32 Single.PositiveInfinity Single.NegativeInfinity Single.NaN))
-            | F64 -> F64Data(ts |> Array.map (fun t -> floating t f64 Double.PositiveInfinity Double.NegativeInfinity Double.NaN))
-        NdArray.create weak shape data
-
-    /// A value name in scope, or a scalar literal `elem:type`.
-    member r.Atom(scope: Scope) : Atom =
-        let t = peek ()
-        if is "%" t then
-            let at, name = r.Name()
-            match scope.TryGetValue name with
-            | true, (v, _) -> Var v
-            | _ ->
-                let later = seq { pos - 1 .. tokens.Length - 3 } |> Seq.tryFind (fun k -> defines[k] && tokens[k + 1].Text = name)
-                match later with
-                | Some k -> failAt at $"'%%{name}' is used before its definition at line {tokens[k].Line}, column {tokens[k].Column}"
-                | None -> failAt at $"'%%{name}' is not defined"
-        elif t.Kind = Number || (t.Kind = Ident && List.contains t.Text [ "true"; "false"; "inf"; "nan" ]) then
-            next () |> ignore
-            expect ":" $" after the literal {t.Text} (literals are typed: 1.0:f32[])" |> ignore
-            let aval = r.Type()
-            if aval.Shape.Length <> 0 then failAt t $"expected a scalar literal, found one of type {Aval.str aval}"
-            Lit(r.Elems aval.DType [||] aval.Weak [ t ])
-        else failAt t $"expected an operand (%%N or a typed literal), found {describe t}"
-
-    /// An attribute value as the Python value LaxTokens' param builders read.
-    member r.Attr(depth: int) : Py =
-        let t = next ()
-        if depth > maxDepth then failAt t $"attribute values nest deeper than {maxDepth}"
-        match t.Kind, t.Text with
-        | Number, s ->
-            match Int32.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) with
-            | true, n -> PyInt n
-            | _ -> failAt t $"expected an integer attribute, found {describe t}"
-        | Ident, "true" -> PyName "True"
-        | Ident, "false" -> PyName "False"
-        | Ident, "none" -> PyName "None"
-        | Ident, s when DType.all |> List.exists (fun d -> DType.shortName d = s) ->
-            PyName(DType.all |> List.find (fun d -> DType.shortName d = s) |> DType.name)
-        | Str, s when s.Length >= 2 && s[0] = '"' && s[s.Length - 1] = '"' -> PyName(s.Substring(1, s.Length - 2))
-        | Punct, "[" ->
-            let xs = items "]" "the list" (fun () -> r.Attr(depth + 1))
-            next () |> ignore
-            PySeq xs
-        | _ -> failAt t $"expected an attribute value (an integer, a list, true, false, none, a dtype or a string), found {describe t}"
-
-    /// `[%N, ... =] lax.NAME operands [{attrs}] [(regions)] [: types]`, typed by the op's rule.
-    member r.Op (scope: Scope) (depth: int) : Eqn<Prim> =
-        let outs = ResizeArray<Token * string>()
-        if is "%" (peek ()) then
-            outs.Add(r.Name())
-            while comma () do outs.Add(r.Name())
-            expect "=" " after the op's results" |> ignore
-        let opTok = next ()
-        let known = opTok.Kind = Ident && opTok.Text.StartsWith "lax." && builderOf.ContainsKey(opTok.Text.Substring 4)
-        if not known then failAt opTok $"unknown op {describe opTok} (supported: lax.constant, lax.return and lax. followed by one of {supported})"
-        let takes, build = builderOf[opTok.Text.Substring 4]
-        let inputs = ResizeArray<Atom>()
-        let startsAtom () = let t = peek () in is "%" t || t.Kind = Number || (t.Kind = Ident && List.contains t.Text [ "true"; "false"; "inf"; "nan" ])
-        if startsAtom () then
-            inputs.Add(r.Atom scope)
-            while comma () do inputs.Add(r.Atom scope)
-        let given = ResizeArray<Token * Token * Py>()
-        if is "{" (peek ()) then
-            next () |> ignore
-            while not (is "}" (peek ())) do
-                let key = next ()
-                if key.Kind <> Ident then failAt key $"expected an attribute name or '}}', found {describe key}"
-                expect "=" $" after attribute '{key.Text}'" |> ignore
-                if given |> Seq.exists (fun (k, _, _) -> k.Text = key.Text) then failAt key $"attribute '{key.Text}' is given twice"
-                given.Add(key, peek (), r.Attr(depth + 1))
-                if not (comma ()) && not (is "}" (peek ())) then failAt (peek ()) $"expected ',' or '}}' in the attributes, found {describe (peek ())}"
-            next () |> ignore
-        if is "(" (peek ()) then
-            let paren = next ()
-            let regionKey = { paren with Kind = Ident; Text = "jaxpr" }
-            given.Add(regionKey, peek (), PyRegion(r.Region(depth + 1)))
-            if is "," (peek ()) then failAt (peek ()) "expected one region, found a second"
-            expect ")" " to close the regions" |> ignore
-        let prim = build (Args(opTok, takes, List.ofSeq given))
-        let declared = ResizeArray<Aval>()
-        if is ":" (peek ()) then
-            next () |> ignore
-            declared.Add(r.Type())
-            while comma () do declared.Add(r.Type())
-        let avals = List.ofSeq inputs |> List.map Atom.aval
-        let show (xs: Aval list) = String.Join(", ", xs |> List.map typeText)
-        let typed =
-            try LaxTypes.abstractEval prim avals
-            with e -> failAt opTok (if e :? CotangentException then e.Message else $"{opTok.Text} rejects {show avals}: {e.Message}")
-        if typed.Length <> outs.Count || declared.Count <> outs.Count then
-            failAt (if outs.Count > 0 then fst outs[0] else opTok) $"expected {typed.Length} result(s) ({show typed}: {opTok.Text} of {show avals}), found {outs.Count} named and {declared.Count} typed"
-        let vars =
-            List.zip3 (List.ofSeq outs) (List.ofSeq declared) typed
-            |> List.map (fun (out, d, rule) ->
-                if d <> rule then
-                    failAt (fst out) $"expected '%%{snd out}' to have type {typeText rule} ({opTok.Text} of {show avals}), found {typeText d}"
-                let v = Var.fresh d
-                r.Define scope out v
-                v)
-        { Op = prim; Inputs = List.ofSeq inputs; Outs = vars; Source = None }
-
-    /// `(%N: type, ...)`, bound in `scope`.
-    member r.Args(scope: Scope) : Var list =
-        expect "(" " to open the arguments" |> ignore
-        let args =
-            items ")" "the arguments" (fun () ->
-                let name = r.Name()
-                expect ":" " after the argument's name" |> ignore
-                let v = Var.fresh (r.Type())
-                r.Define scope name v
-                v)
-        next () |> ignore
-        args
-
-    /// consts, ops, `lax.return atoms`: the block of a func or region whose args are `invars`.
-    member r.Body (scope: Scope) (invars: Var list) (depth: int) : ClosedJaxpr<Prim> =
-        let constvars, consts, eqns = ResizeArray<Var>(), ResizeArray<NdArray>(), ResizeArray<Eqn<Prim>>()
-        while not (is "lax.return" (peek ())) do
-            if is "%" (peek ()) && is "=" (peekAt 2) && is "lax.constant" (peekAt 3) then
-                let name = r.Name()
-                next () |> ignore
-                next () |> ignore
-                expect "dense" " after lax.constant" |> ignore
-                expect "<" " after 'dense'" |> ignore
-                expect "[" " to open the constant's elements" |> ignore
-                let ts = items "]" "the elements" next
-                next () |> ignore
-                expect ">" " to close 'dense<'" |> ignore
-                let colon = expect ":" " before the constant's type"
-                let aval = r.Type()
-                if ts.Length <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Length}"
-                let v = Var.fresh aval
-                r.Define scope name v
-                constvars.Add v
-                consts.Add(r.Elems aval.DType aval.Shape aval.Weak ts)
-            elif (peek ()).Kind = End then failAt (peek ()) "expected an op or 'lax.return', found end of input"
-            else eqns.Add(r.Op scope depth)
-        next () |> ignore
-        let outs = ResizeArray<Atom>()
-        if not (is "}" (peek ())) then
-            outs.Add(r.Atom scope)
-            while comma () do outs.Add(r.Atom scope)
-        { Jaxpr = { ConstVars = List.ofSeq constvars; InVars = invars; Eqns = List.ofSeq eqns; OutVars = List.ofSeq outs }
-          Consts = List.ofSeq consts }
-
-    /// `{ ^region(args): body }`, with a scope of its own.
-    member r.Region(depth: int) : ClosedJaxpr<Prim> =
-        if depth > maxDepth then failAt (peek ()) $"regions nest deeper than {maxDepth}"
-        expect "{" " to open a region" |> ignore
-        expect "^" " to start the region's arguments" |> ignore
-        expect "region" " after '^'" |> ignore
-        let scope = Scope()
-        let invars = r.Args scope
-        expect ":" " after the region's arguments" |> ignore
-        let body = r.Body scope invars depth
-        expect "}" " to close the region" |> ignore
-        body
-
-    /// `lax.func @main(args) -> (types) { body }`
-    member r.Func() : ClosedJaxpr<Prim> =
-        expect "lax.func" "" |> ignore
-        expect "@" " before the function's name" |> ignore
-        let name = next ()
-        if name.Kind <> Ident then failAt name $"expected the function's name, found {describe name}"
-        let scope = Scope()
-        let invars = r.Args scope
-        expect "-" " before the result types ('->')" |> ignore
-        expect ">" " in '->'" |> ignore
-        expect "(" " to open the result types" |> ignore
-        let results = items ")" "the result types" (fun () -> peek (), r.Type())
-        next () |> ignore
-        expect "{" " to open the function's body" |> ignore
-        let ret = peek ()
-        let body = r.Body scope invars 0
-        let returned = body.Jaxpr.OutVars |> List.map Atom.aval
-        if returned.Length <> results.Length then failAt ret $"expected {results.Length} returned value(s), as the signature says, found {returned.Length}"
-        for (t, declared), actual in Seq.zip results returned do
-            if declared <> actual then failAt t $"expected the result type {typeText actual}, the returned value's, found {typeText declared}"
-        expect "}" " to close the function" |> ignore
-        let t = peek ()
-        if t.Kind <> End then failAt t $"expected end of input after the function, found {describe t}"
-        body
+let print (closed: ClosedJaxpr<Prim>) : string = printWith laxSyntax laxSyntax closed
 
 /// The closed jaxpr the generic text spells (consts with their values); never throws.
-let parse (text: string) : Result<ClosedJaxpr<Prim>, LaxParse.ParseError> =
-    try Ok(Reader(lex text).Func())
-    with
-    | Failed e -> Error e
-    | e -> Error { Line = 1; Column = 1; Message = $"internal error of the generic reader (please report): {e.GetType().Name}: {e.Message}" }
+let parse (text: string) : Result<ClosedJaxpr<Prim>, LaxParse.ParseError> = parseWith laxSyntax laxSyntax text

@@ -1,0 +1,399 @@
+/// The generic form of a closed program in any dialect whose regions are lax jaxprs: an MLIR-like
+/// text that carries everything a closed jaxpr holds (consts with their values, weak types, typed
+/// attributes, regions), printed and parsed back. A dialect says how its ops spell (GenericSyntax:
+/// LaxGeneric's lax.NAME, KernelGeneric's kernel.fusion); the rest reads the same in each.
+/// Grammar (one op per line; layout is free for the parser; D is the dialect, `lax` or `kernel`):
+///   func    ::= D.func @main ( arg , ... ) -> ( type , ... ) { body }
+///   region  ::= { ^region ( arg , ... ) : body }                           (its ops are lax ops)
+///   body    ::= const* op* lax.return atom , ...
+///   const   ::= %N = lax.constant dense< [ elem , ... ] > : type        (elements row-major)
+///   op      ::= [ %N , ... = ] D.NAME atom , ... [ { key = attr , ... } ] [ ( region ) ] [ : type , ... ]
+///   arg     ::= %N : type
+///   atom    ::= %N | elem : type                                       (a scalar literal)
+///   type    ::= dtype [ d , ... ] [ {weak} ]                            (`f32[3]`, `f32[]{weak}`)
+///   attr    ::= int | [ attr , ... ] | true | false | none | dtype | "string"
+///   elem    ::= true | false | int | float | nan | inf | -inf
+/// Floats print in their shortest round-trip digits (as JAX prints them: `1.0`, `1e-05`) and read
+/// back at the dtype of their type, so f32, f64, i32, u32 and bool values are exact (NaN payloads
+/// aside). Values are numbered %0, %1, ... in binding order (args, consts, then each op's results
+/// before its regions); a region sees only its own values.
+/// Guarantees: print (parse (print c)) = print c with the same values; `parse` never throws,
+/// always ends (nesting is capped at 64), and reports errors at a 1-based line and column.
+/// An op's results must have exactly the types its dialect's rule gives (GenericSyntax.Read),
+/// weak flags included.
+module Cotangent.Core.Dialects.GenericForm
+
+open System
+open System.Collections.Generic
+open System.Globalization
+open System.Text
+open Cotangent.Core
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Dialects.LaxTokens
+
+// ---------------------------------------------------------------------------------------------
+// A dialect's ops. The func, consts, returns and regions (lax jaxprs) read and print the same in
+// every dialect; only its ops and its func keyword differ.
+
+/// `f32[3]`, or `f32[]{weak}` for a weak aval.
+let typeText (aval: Aval) = Aval.str aval + (if aval.Weak then "{weak}" else "")
+
+/// `f32[3], i32[]`, for messages
+let internal show (avals: Aval list) = String.Join(", ", avals |> List.map typeText)
+
+/// An op as the reader found it: its name, its attributes (key, the value's first token, value)
+/// and its regions (each with the `(` before it).
+type internal OpParts = { Name: Token; Attrs: (Token * Token * Py) list; Regions: (Token * ClosedJaxpr<Prim>) list }
+
+/// How one dialect's ops print and read.
+type internal GenericSyntax<'op> =
+    { /// `lax.func`, `kernel.func`
+      Func: string
+      /// The op's dialect-qualified name, its typed attributes (key, text) and its regions.
+      Print: 'op -> string * (string * string) list * ClosedJaxpr<Prim> list
+      /// Whether an identifier names an op of the dialect.
+      Knows: string -> bool
+      /// The ops there are, for the unknown-op message.
+      Supported: string
+      /// The op its parts spell, and the result types it gives for its operands' and the declared
+      /// ones (it fails at a token of the parts when it gives none).
+      Read: OpParts -> 'op * (Aval list -> Aval list -> Aval list) }
+
+// ---------------------------------------------------------------------------------------------
+// Printing.
+
+/// Every element of an array, row-major, in the element spelling.
+let private elems (a: NdArray) : string list =
+    let floatText dtype (x: float) = NdArray.scalarText dtype x
+    match a.Data with
+    | BoolData xs -> xs |> Seq.map (fun b -> if b then "true" else "false") |> List.ofSeq
+    | I32Data xs -> xs |> Seq.map string |> List.ofSeq
+    | U32Data xs -> xs |> Seq.map string |> List.ofSeq
+    | F32Data xs -> xs |> Seq.map (fun x -> floatText F32 (double x)) |> List.ofSeq
+    | F64Data xs -> xs |> Seq.map (floatText F64) |> List.ofSeq
+
+type private Printer(lax: GenericSyntax<Prim>) =
+    let numbers = Dictionary<Var, int>()
+    let sb = StringBuilder()
+    member _.Bind(v: Var) =
+        numbers[v] <- numbers.Count
+        $"%%{numbers.Count - 1}"
+    member _.Atom(a: Atom) =
+        match a with
+        | Var v -> (match numbers.TryGetValue v with | true, n -> $"%%{n}" | _ -> $"%%<unbound {v.Id}>")
+        | Lit x -> (elems x).Head + ":" + typeText x.Aval
+    member p.Args(vars: Var list) = String.Join(", ", vars |> List.map (fun v -> p.Bind v + ": " + typeText v.Aval))
+    member _.Line (indent: int) (s: string) = sb.Append(String(' ', indent)).Append(s).Append('\n') |> ignore
+
+    /// Consts, ops and the return of a block whose args are already bound.
+    member p.Body<'op> (syntax: GenericSyntax<'op>) (indent: int) (closed: ClosedJaxpr<'op>) : unit =
+        for v, c in List.zip closed.Jaxpr.ConstVars closed.Consts do
+            p.Line indent $"""{p.Bind v} = lax.constant dense<[{String.Join(", ", elems c)}]> : {typeText v.Aval}"""
+        for e in closed.Jaxpr.Eqns do
+            let opName, attrs, regions = syntax.Print e.Op
+            let outs = if e.Outs.IsEmpty then "" else String.Join(", ", e.Outs |> List.map p.Bind) + " = "
+            let inputs = if e.Inputs.IsEmpty then "" else " " + String.Join(", ", e.Inputs |> List.map p.Atom)
+            let attrs = if attrs.IsEmpty then "" else " {" + String.Join(", ", attrs |> List.map (fun (k, v) -> k + " = " + v)) + "}"
+            let types = if e.Outs.IsEmpty then "" else " : " + String.Join(", ", e.Outs |> List.map (fun v -> typeText v.Aval))
+            let head = outs + opName + inputs + attrs
+            if regions.IsEmpty then p.Line indent (head + types)
+            else
+                p.Line indent (head + " ({")
+                regions |> List.iteri (fun i r ->
+                    if i > 0 then p.Line indent "}, {"
+                    p.Line (indent + 2) $"^region({p.Args r.Jaxpr.InVars}):"
+                    p.Body lax (indent + 4) r)
+                p.Line indent ("})" + types)
+        p.Line indent ("lax.return " + String.Join(", ", closed.Jaxpr.OutVars |> List.map p.Atom))
+
+    member p.Func<'op> (syntax: GenericSyntax<'op>) (closed: ClosedJaxpr<'op>) : string =
+        let results = String.Join(", ", closed.Jaxpr.OutVars |> List.map (Atom.aval >> typeText))
+        p.Line 0 $"{syntax.Func} @main({p.Args closed.Jaxpr.InVars}) -> ({results}) {{"
+        p.Body syntax 2 closed
+        sb.Append("}").ToString()
+
+/// A closed program of the dialect `syntax` spells, in generic form.
+let internal printWith (lax: GenericSyntax<Prim>) (syntax: GenericSyntax<'op>) (closed: ClosedJaxpr<'op>) : string =
+    Printer(lax).Func syntax closed
+
+// ---------------------------------------------------------------------------------------------
+// Parsing.
+
+/// Regions and attribute values nest at most this deep, so that no input exhausts the stack.
+let private maxDepth = 64
+
+type private Scope = Dictionary<string, Var * Token>
+
+type private Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
+    let mutable pos = 0
+    let peekAt k = tokens[min (pos + k) (tokens.Length - 1)]
+    let peek () = peekAt 0
+    let next () =
+        let t = tokens[pos]
+        if pos < tokens.Length - 1 then pos <- pos + 1
+        t
+    let is (s: string) (t: Token) = t.Kind <> End && t.Kind <> Str && t.Text = s
+    let expect (s: string) (context: string) =
+        let t = peek ()
+        if is s t then next () else failAt t $"expected '{s}'{context}, found {describe t}"
+    // defines[k]: `% N` at token k may be a definition (an arg `%N :` or a result `%N, ... =`);
+    // for "used before its definition"
+    let defines = Array.create (tokens.Length + 3) false
+    do
+        for k in tokens.Length - 3 .. -1 .. 0 do
+            let after = tokens[k + 2]
+            defines[k] <- is "%" tokens[k] && (is "=" after || is ":" after || (is "," after && defines[k + 3]))
+    let comma () = if is "," (peek ()) then next () |> ignore; true else false
+    /// `item, item, ...` up to `close` (not read).
+    let items (close: string) (what: string) (item: unit -> 'a) : 'a list =
+        let xs = ResizeArray<'a>()
+        while not (is close (peek ())) do
+            xs.Add(item ())
+            if not (comma ()) && not (is close (peek ())) then failAt (peek ()) $"expected ',' or '{close}' in {what}, found {describe (peek ())}"
+        List.ofSeq xs
+
+    /// `%N`: the name token (the `%`) and the name.
+    member _.Name() : Token * string =
+        let t = expect "%" " to start a value name"
+        let n = next ()
+        if n.Kind <> Number || not (n.Text |> Seq.forall Char.IsAsciiDigit) || n.Column <> t.Column + 1 || n.Line <> t.Line then
+            failAt n $"expected a value number after '%%', found {describe n}"
+        t, n.Text
+
+    /// `f32[3]`, `f32[]{weak}`
+    member _.Type() : Aval =
+        let t = next ()
+        let dtype =
+            match DType.all |> List.tryFind (fun d -> DType.shortName d = t.Text) with
+            | Some d when t.Kind = Ident -> d
+            | _ when t.Kind = Ident -> failAt t $"unsupported dtype '{t.Text}' (supported: bool, i32, u32, f32, f64)"
+            | _ -> failAt t $"expected a type such as f32[3], found {describe t}"
+        expect "[" $" after the dtype {t.Text}" |> ignore
+        let dims =
+            items "]" "the shape" (fun () ->
+                let d = next ()
+                match Int32.TryParse(d.Text, NumberStyles.None, CultureInfo.InvariantCulture) with
+                | true, n when d.Kind = Number -> n
+                | _ -> failAt d $"expected a dimension size, found {describe d}")
+        next () |> ignore
+        let weak = is "{" (peek ()) && is "weak" (peekAt 1)
+        if weak then
+            next () |> ignore
+            next () |> ignore
+            expect "}" " after 'weak'" |> ignore
+        { Shape = Array.ofList dims; DType = dtype; Weak = weak }
+
+    member _.Define (scope: Scope) (t: Token, name: string) (v: Var) =
+        match scope.TryGetValue name with
+        | true, (_, first) -> failAt t $"'%%{name}' is defined twice (first at line {first.Line}, column {first.Column})"
+        | _ -> scope[name] <- (v, t)
+
+    /// `elem, ...` read at `dtype` into an array of `shape`.
+    member _.Elems (dtype: DType) (shape: int[]) (weak: bool) (ts: Token list) : NdArray =
+        let fail (t: Token) = failAt t $"expected a {DType.name dtype} value, found {describe t}"
+        let floating (t: Token) (parse: string -> 'a option) (inf: 'a) (ninf: 'a) (nan: 'a) =
+            match t.Text with
+            | "inf" -> inf
+            | "-inf" -> ninf
+            | "nan" -> nan
+            | s when t.Kind = Number -> (match parse s with Some x -> x | None -> fail t)
+            | _ -> fail t
+        let integral (t: Token) (parse: string -> bool * 'a) =
+            match parse t.Text with
+            | true, x when t.Kind = Number -> x
+            | _ -> fail t
+        let inv = CultureInfo.InvariantCulture
+        let f32 (s: string) = match Single.TryParse(s, NumberStyles.Float, inv) with | true, x -> Some x | _ -> None
+        let f64 (s: string) = match Double.TryParse(s, NumberStyles.Float, inv) with | true, x -> Some x | _ -> None
+        let ts = Array.ofList ts
+        let data =
+            match dtype with
+            | Bool -> BoolData(ts |> Array.map (fun t -> match t.Text with "true" when t.Kind = Ident -> true | "false" when t.Kind = Ident -> false | _ -> fail t))
+            | I32 -> I32Data(ts |> Array.map (fun t -> integral t (fun s -> Int32.TryParse(s, NumberStyles.AllowLeadingSign, inv))))
+            | U32 -> U32Data(ts |> Array.map (fun t -> integral t (fun s -> UInt32.TryParse(s, NumberStyles.None, inv))))
+            | F32 -> F32Data(ts |> Array.map (fun t -> floating t f32 Single.PositiveInfinity Single.NegativeInfinity Single.NaN))
+            | F64 -> F64Data(ts |> Array.map (fun t -> floating t f64 Double.PositiveInfinity Double.NegativeInfinity Double.NaN))
+        NdArray.create weak shape data
+
+    /// A value name in scope, or a scalar literal `elem:type`.
+    member r.Atom(scope: Scope) : Atom =
+        let t = peek ()
+        if is "%" t then
+            let at, name = r.Name()
+            match scope.TryGetValue name with
+            | true, (v, _) -> Var v
+            | _ ->
+                let later = seq { pos - 1 .. tokens.Length - 3 } |> Seq.tryFind (fun k -> defines[k] && tokens[k + 1].Text = name)
+                match later with
+                | Some k -> failAt at $"'%%{name}' is used before its definition at line {tokens[k].Line}, column {tokens[k].Column}"
+                | None -> failAt at $"'%%{name}' is not defined"
+        elif t.Kind = Number || (t.Kind = Ident && List.contains t.Text [ "true"; "false"; "inf"; "nan" ]) then
+            next () |> ignore
+            expect ":" $" after the literal {t.Text} (literals are typed: 1.0:f32[])" |> ignore
+            let aval = r.Type()
+            if aval.Shape.Length <> 0 then failAt t $"expected a scalar literal, found one of type {Aval.str aval}"
+            Lit(r.Elems aval.DType [||] aval.Weak [ t ])
+        else failAt t $"expected an operand (%%N or a typed literal), found {describe t}"
+
+    /// An attribute value as the Python value LaxTokens' param builders read.
+    member r.Attr(depth: int) : Py =
+        let t = next ()
+        if depth > maxDepth then failAt t $"attribute values nest deeper than {maxDepth}"
+        match t.Kind, t.Text with
+        | Number, s ->
+            match Int32.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) with
+            | true, n -> PyInt n
+            | _ -> failAt t $"expected an integer attribute, found {describe t}"
+        | Ident, "true" -> PyName "True"
+        | Ident, "false" -> PyName "False"
+        | Ident, "none" -> PyName "None"
+        | Ident, s when DType.all |> List.exists (fun d -> DType.shortName d = s) ->
+            PyName(DType.all |> List.find (fun d -> DType.shortName d = s) |> DType.name)
+        | Str, s when s.Length >= 2 && s[0] = '"' && s[s.Length - 1] = '"' -> PyName(s.Substring(1, s.Length - 2))
+        | Punct, "[" ->
+            let xs = items "]" "the list" (fun () -> r.Attr(depth + 1))
+            next () |> ignore
+            PySeq xs
+        | _ -> failAt t $"expected an attribute value (an integer, a list, true, false, none, a dtype or a string), found {describe t}"
+
+    /// `[%N, ... =] NAME operands [{attrs}] [(region)] [: types]`, typed by the dialect's rule.
+    member r.Op<'op> (syntax: GenericSyntax<'op>) (scope: Scope) (depth: int) : Eqn<'op> =
+        let outs = ResizeArray<Token * string>()
+        if is "%" (peek ()) then
+            outs.Add(r.Name())
+            while comma () do outs.Add(r.Name())
+            expect "=" " after the op's results" |> ignore
+        let opTok = next ()
+        if not (opTok.Kind = Ident && syntax.Knows opTok.Text) then failAt opTok $"unknown op {describe opTok} (supported: {syntax.Supported})"
+        let inputs = ResizeArray<Atom>()
+        let startsAtom () = let t = peek () in is "%" t || t.Kind = Number || (t.Kind = Ident && List.contains t.Text [ "true"; "false"; "inf"; "nan" ])
+        if startsAtom () then
+            inputs.Add(r.Atom scope)
+            while comma () do inputs.Add(r.Atom scope)
+        let given = ResizeArray<Token * Token * Py>()
+        if is "{" (peek ()) then
+            next () |> ignore
+            while not (is "}" (peek ())) do
+                let key = next ()
+                if key.Kind <> Ident then failAt key $"expected an attribute name or '}}', found {describe key}"
+                expect "=" $" after attribute '{key.Text}'" |> ignore
+                if given |> Seq.exists (fun (k, _, _) -> k.Text = key.Text) then failAt key $"attribute '{key.Text}' is given twice"
+                given.Add(key, peek (), r.Attr(depth + 1))
+                if not (comma ()) && not (is "}" (peek ())) then failAt (peek ()) $"expected ',' or '}}' in the attributes, found {describe (peek ())}"
+            next () |> ignore
+        let regions =
+            if is "(" (peek ()) then
+                let paren = next ()
+                let region = r.Region(depth + 1)
+                if is "," (peek ()) then failAt (peek ()) "expected one region, found a second"
+                expect ")" " to close the regions" |> ignore
+                [ paren, region ]
+            else []
+        let op, resultTypes = syntax.Read { Name = opTok; Attrs = List.ofSeq given; Regions = regions }
+        let declared = ResizeArray<Aval>()
+        if is ":" (peek ()) then
+            next () |> ignore
+            declared.Add(r.Type())
+            while comma () do declared.Add(r.Type())
+        let avals = List.ofSeq inputs |> List.map Atom.aval
+        let typed = resultTypes avals (List.ofSeq declared)
+        if typed.Length <> outs.Count || declared.Count <> outs.Count then
+            failAt (if outs.Count > 0 then fst outs[0] else opTok) $"expected {typed.Length} result(s) ({show typed}: {opTok.Text} of {show avals}), found {outs.Count} named and {declared.Count} typed"
+        let vars =
+            List.zip3 (List.ofSeq outs) (List.ofSeq declared) typed
+            |> List.map (fun (out, d, rule) ->
+                if d <> rule then
+                    failAt (fst out) $"expected '%%{snd out}' to have type {typeText rule} ({opTok.Text} of {show avals}), found {typeText d}"
+                let v = Var.fresh d
+                r.Define scope out v
+                v)
+        { Op = op; Inputs = List.ofSeq inputs; Outs = vars; Source = None }
+
+    /// `(%N: type, ...)`, bound in `scope`.
+    member r.Args(scope: Scope) : Var list =
+        expect "(" " to open the arguments" |> ignore
+        let args =
+            items ")" "the arguments" (fun () ->
+                let name = r.Name()
+                expect ":" " after the argument's name" |> ignore
+                let v = Var.fresh (r.Type())
+                r.Define scope name v
+                v)
+        next () |> ignore
+        args
+
+    /// consts, ops, `lax.return atoms`: the block of a func or region whose args are `invars`.
+    member r.Body<'op> (syntax: GenericSyntax<'op>) (scope: Scope) (invars: Var list) (depth: int) : ClosedJaxpr<'op> =
+        let constvars, consts, eqns = ResizeArray<Var>(), ResizeArray<NdArray>(), ResizeArray<Eqn<'op>>()
+        while not (is "lax.return" (peek ())) do
+            if is "%" (peek ()) && is "=" (peekAt 2) && is "lax.constant" (peekAt 3) then
+                let name = r.Name()
+                next () |> ignore
+                next () |> ignore
+                expect "dense" " after lax.constant" |> ignore
+                expect "<" " after 'dense'" |> ignore
+                expect "[" " to open the constant's elements" |> ignore
+                let ts = items "]" "the elements" next
+                next () |> ignore
+                expect ">" " to close 'dense<'" |> ignore
+                let colon = expect ":" " before the constant's type"
+                let aval = r.Type()
+                if ts.Length <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Length}"
+                let v = Var.fresh aval
+                r.Define scope name v
+                constvars.Add v
+                consts.Add(r.Elems aval.DType aval.Shape aval.Weak ts)
+            elif (peek ()).Kind = End then failAt (peek ()) "expected an op or 'lax.return', found end of input"
+            else eqns.Add(r.Op syntax scope depth)
+        next () |> ignore
+        let outs = ResizeArray<Atom>()
+        if not (is "}" (peek ())) then
+            outs.Add(r.Atom scope)
+            while comma () do outs.Add(r.Atom scope)
+        { Jaxpr = { ConstVars = List.ofSeq constvars; InVars = invars; Eqns = List.ofSeq eqns; OutVars = List.ofSeq outs }
+          Consts = List.ofSeq consts }
+
+    /// `{ ^region(args): body }`, with a scope of its own.
+    member r.Region(depth: int) : ClosedJaxpr<Prim> =
+        if depth > maxDepth then failAt (peek ()) $"regions nest deeper than {maxDepth}"
+        expect "{" " to open a region" |> ignore
+        expect "^" " to start the region's arguments" |> ignore
+        expect "region" " after '^'" |> ignore
+        let scope = Scope()
+        let invars = r.Args scope
+        expect ":" " after the region's arguments" |> ignore
+        let body = r.Body lax scope invars depth
+        expect "}" " to close the region" |> ignore
+        body
+
+    /// `lax.func @main(args) -> (types) { body }` (the func keyword `syntax`'s)
+    member r.Func<'op>(syntax: GenericSyntax<'op>) : ClosedJaxpr<'op> =
+        expect syntax.Func "" |> ignore
+        expect "@" " before the function's name" |> ignore
+        let name = next ()
+        if name.Kind <> Ident then failAt name $"expected the function's name, found {describe name}"
+        let scope = Scope()
+        let invars = r.Args scope
+        expect "-" " before the result types ('->')" |> ignore
+        expect ">" " in '->'" |> ignore
+        expect "(" " to open the result types" |> ignore
+        let results = items ")" "the result types" (fun () -> peek (), r.Type())
+        next () |> ignore
+        expect "{" " to open the function's body" |> ignore
+        let ret = peek ()
+        let body = r.Body syntax scope invars 0
+        let returned = body.Jaxpr.OutVars |> List.map Atom.aval
+        if returned.Length <> results.Length then failAt ret $"expected {results.Length} returned value(s), as the signature says, found {returned.Length}"
+        for (t, declared), actual in Seq.zip results returned do
+            if declared <> actual then failAt t $"expected the result type {typeText actual}, the returned value's, found {typeText declared}"
+        expect "}" " to close the function" |> ignore
+        let t = peek ()
+        if t.Kind <> End then failAt t $"expected end of input after the function, found {describe t}"
+        body
+
+/// The closed program of the dialect `syntax` that the generic text spells; never throws.
+let internal parseWith (lax: GenericSyntax<Prim>) (syntax: GenericSyntax<'op>) (text: string) : Result<ClosedJaxpr<'op>, LaxParse.ParseError> =
+    try Ok(Reader(lex text, lax).Func syntax)
+    with
+    | Failed e -> Error e
+    | e -> Error { Line = 1; Column = 1; Message = $"internal error of the generic reader (please report): {e.GetType().Name}: {e.Message}" }
