@@ -38,7 +38,7 @@ open Cotangent.Core.Dialects.LaxTokens
 let typeText (aval: Aval) = Aval.str aval + (if aval.Weak then "{weak}" else "")
 
 /// Every element of an array, row-major, in the element spelling.
-let private elems (a: NdArray) : string list =
+let internal elems (a: NdArray) : string list =
     let floatText dtype (x: float) = NdArray.scalarText dtype x
     match a.Data with
     | BoolData xs -> xs |> Seq.map (fun b -> if b then "true" else "false") |> List.ofSeq
@@ -49,7 +49,7 @@ let private elems (a: NdArray) : string list =
 
 /// A param's Python text (Lax.paramsOf) as a typed attribute: tuples become lists, True/False/None
 /// lower case, numpy dtypes their short names.
-let private attrText (key: string) (python: string) =
+let internal attrText (key: string) (python: string) =
     if key = "name" then "\"" + python + "\""
     else
         let word (t: Token) =
@@ -67,6 +67,14 @@ let private attrText (key: string) (python: string) =
             if not trailingComma then sb.Append(word t).Append(if t.Text = "," then " " else "") |> ignore)
         sb.ToString()
 
+/// A scalar literal atom: `1.0:f32[]{weak}`.
+let internal literalText (x: NdArray) = (elems x).Head + ":" + typeText x.Aval
+
+/// A primitive's text params as ` {key = attr, ...}` (empty when it has none).
+let internal attrsText (prim: Prim) =
+    let attrs = paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text s -> Some(k + " = " + attrText k s) | SubJaxpr _ -> None)
+    if attrs.IsEmpty then "" else " {" + String.Join(", ", attrs) + "}"
+
 type private Printer() =
     let numbers = Dictionary<Var, int>()
     let sb = StringBuilder()
@@ -76,7 +84,7 @@ type private Printer() =
     member _.Atom(a: Atom) =
         match a with
         | Var v -> (match numbers.TryGetValue v with | true, n -> $"%%{n}" | _ -> $"%%<unbound {v.Id}>")
-        | Lit x -> (elems x).Head + ":" + typeText x.Aval
+        | Lit x -> literalText x
     member p.Args(vars: Var list) = String.Join(", ", vars |> List.map (fun v -> p.Bind v + ": " + typeText v.Aval))
     member _.Line (indent: int) (s: string) = sb.Append(String(' ', indent)).Append(s).Append('\n') |> ignore
 
@@ -86,11 +94,10 @@ type private Printer() =
             p.Line indent $"""{p.Bind v} = lax.constant dense<[{String.Join(", ", elems c)}]> : {typeText v.Aval}"""
         for e in closed.Jaxpr.Eqns do
             let ps = paramsOf e.Op
-            let attrs = ps |> List.choose (fun (k, v) -> match v with ParamValue.Text s -> Some(k + " = " + attrText k s) | SubJaxpr _ -> None)
             let regions = ps |> List.choose (fun (_, v) -> match v with SubJaxpr c -> Some c | ParamValue.Text _ -> None)
             let outs = if e.Outs.IsEmpty then "" else String.Join(", ", e.Outs |> List.map p.Bind) + " = "
             let inputs = if e.Inputs.IsEmpty then "" else " " + String.Join(", ", e.Inputs |> List.map p.Atom)
-            let attrs = if attrs.IsEmpty then "" else " {" + String.Join(", ", attrs) + "}"
+            let attrs = attrsText e.Op
             let types = if e.Outs.IsEmpty then "" else " : " + String.Join(", ", e.Outs |> List.map (fun v -> typeText v.Aval))
             let head = outs + "lax." + name e.Op + inputs + attrs
             if regions.IsEmpty then p.Line indent (head + types)
@@ -116,11 +123,18 @@ let print (closed: ClosedJaxpr<Prim>) : string = Printer().Func closed
 // Parsing.
 
 /// Regions and attribute values nest at most this deep, so that no input exhausts the stack.
-let private maxDepth = 64
+let internal maxDepth = 64
 
-type private Scope = Dictionary<string, Var * Token>
+/// The op's result types by its rule (LaxTypes.abstractEval); a rejection is an error at the op.
+let internal typeRule (opTok: Token) (prim: Prim) (avals: Aval list) : Aval list =
+    try LaxTypes.abstractEval prim avals
+    with e ->
+        let show = String.Join(", ", avals |> List.map typeText)
+        failAt opTok (if e :? CotangentException then e.Message else $"{opTok.Text} rejects {show}: {e.Message}")
 
-type private Reader(tokens: Token[]) =
+type internal Scope = Dictionary<string, Var * Token>
+
+type internal Reader(tokens: Token[]) =
     let mutable pos = 0
     let peekAt k = tokens[min (pos + k) (tokens.Length - 1)]
     let peek () = peekAt 0
@@ -147,6 +161,15 @@ type private Reader(tokens: Token[]) =
             xs.Add(item ())
             if not (comma ()) && not (is close (peek ())) then failAt (peek ()) $"expected ',' or '{close}' in {what}, found {describe (peek ())}"
         List.ofSeq xs
+
+    // the cursor, for the readers of other dialects' generic text (LoopText)
+    member _.Peek() = peek ()
+    member _.PeekAt(k: int) = peekAt k
+    member _.Next() = next ()
+    member _.Is (s: string) (t: Token) = is s t
+    member _.Expect (s: string) (context: string) = expect s context
+    member _.Comma() = comma ()
+    member _.Items (close: string) (what: string) (item: unit -> 'a) : 'a list = items close what item
 
     /// `%N`: the name token (the `%`) and the name.
     member _.Name() : Token * string =
@@ -211,6 +234,19 @@ type private Reader(tokens: Token[]) =
             | F64 -> F64Data(ts |> Array.map (fun t -> floating t f64 Double.PositiveInfinity Double.NegativeInfinity Double.NaN))
         NdArray.create weak shape data
 
+    /// `dense<[elem, ...]> : type` after the constant op `op`: the value, read at the type's dtype.
+    member r.Dense(op: string) : NdArray =
+        expect "dense" $" after {op}" |> ignore
+        expect "<" " after 'dense'" |> ignore
+        expect "[" " to open the constant's elements" |> ignore
+        let ts = items "]" "the elements" next
+        next () |> ignore
+        expect ">" " to close 'dense<'" |> ignore
+        let colon = expect ":" " before the constant's type"
+        let aval = r.Type()
+        if ts.Length <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Length}"
+        r.Elems aval.DType aval.Shape aval.Weak ts
+
     /// A value name in scope, or a scalar literal `elem:type`.
     member r.Atom(scope: Scope) : Atom =
         let t = peek ()
@@ -252,6 +288,21 @@ type private Reader(tokens: Token[]) =
             PySeq xs
         | _ -> failAt t $"expected an attribute value (an integer, a list, true, false, none, a dtype or a string), found {describe t}"
 
+    /// `{key = attr, ...}` if one follows: each key, its value's token and the value.
+    member r.Attrs(depth: int) : (Token * Token * Py) list =
+        let given = ResizeArray<Token * Token * Py>()
+        if is "{" (peek ()) then
+            next () |> ignore
+            while not (is "}" (peek ())) do
+                let key = next ()
+                if key.Kind <> Ident then failAt key $"expected an attribute name or '}}', found {describe key}"
+                expect "=" $" after attribute '{key.Text}'" |> ignore
+                if given |> Seq.exists (fun (k, _, _) -> k.Text = key.Text) then failAt key $"attribute '{key.Text}' is given twice"
+                given.Add(key, peek (), r.Attr depth)
+                if not (comma ()) && not (is "}" (peek ())) then failAt (peek ()) $"expected ',' or '}}' in the attributes, found {describe (peek ())}"
+            next () |> ignore
+        List.ofSeq given
+
     /// `[%N, ... =] lax.NAME operands [{attrs}] [(regions)] [: types]`, typed by the op's rule.
     member r.Op (scope: Scope) (depth: int) : Eqn<Prim> =
         let outs = ResizeArray<Token * string>()
@@ -268,17 +319,7 @@ type private Reader(tokens: Token[]) =
         if startsAtom () then
             inputs.Add(r.Atom scope)
             while comma () do inputs.Add(r.Atom scope)
-        let given = ResizeArray<Token * Token * Py>()
-        if is "{" (peek ()) then
-            next () |> ignore
-            while not (is "}" (peek ())) do
-                let key = next ()
-                if key.Kind <> Ident then failAt key $"expected an attribute name or '}}', found {describe key}"
-                expect "=" $" after attribute '{key.Text}'" |> ignore
-                if given |> Seq.exists (fun (k, _, _) -> k.Text = key.Text) then failAt key $"attribute '{key.Text}' is given twice"
-                given.Add(key, peek (), r.Attr(depth + 1))
-                if not (comma ()) && not (is "}" (peek ())) then failAt (peek ()) $"expected ',' or '}}' in the attributes, found {describe (peek ())}"
-            next () |> ignore
+        let given = ResizeArray<Token * Token * Py>(r.Attrs(depth + 1))
         if is "(" (peek ()) then
             let paren = next ()
             let regionKey = { paren with Kind = Ident; Text = "jaxpr" }
@@ -293,9 +334,7 @@ type private Reader(tokens: Token[]) =
             while comma () do declared.Add(r.Type())
         let avals = List.ofSeq inputs |> List.map Atom.aval
         let show (xs: Aval list) = String.Join(", ", xs |> List.map typeText)
-        let typed =
-            try LaxTypes.abstractEval prim avals
-            with e -> failAt opTok (if e :? CotangentException then e.Message else $"{opTok.Text} rejects {show avals}: {e.Message}")
+        let typed = typeRule opTok prim avals
         if typed.Length <> outs.Count || declared.Count <> outs.Count then
             failAt (if outs.Count > 0 then fst outs[0] else opTok) $"expected {typed.Length} result(s) ({show typed}: {opTok.Text} of {show avals}), found {outs.Count} named and {declared.Count} typed"
         let vars =
@@ -329,19 +368,11 @@ type private Reader(tokens: Token[]) =
                 let name = r.Name()
                 next () |> ignore
                 next () |> ignore
-                expect "dense" " after lax.constant" |> ignore
-                expect "<" " after 'dense'" |> ignore
-                expect "[" " to open the constant's elements" |> ignore
-                let ts = items "]" "the elements" next
-                next () |> ignore
-                expect ">" " to close 'dense<'" |> ignore
-                let colon = expect ":" " before the constant's type"
-                let aval = r.Type()
-                if ts.Length <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Length}"
-                let v = Var.fresh aval
+                let value = r.Dense "lax.constant"
+                let v = Var.fresh value.Aval
                 r.Define scope name v
                 constvars.Add v
-                consts.Add(r.Elems aval.DType aval.Shape aval.Weak ts)
+                consts.Add value
             elif (peek ()).Kind = End then failAt (peek ()) "expected an op or 'lax.return', found end of input"
             else eqns.Add(r.Op scope depth)
         next () |> ignore
