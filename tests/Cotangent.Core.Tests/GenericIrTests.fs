@@ -78,7 +78,7 @@ let ``params print as typed attributes and regions nest`` () =
 // ---------------------------------------------------------------------------------------------
 // Round trips: the same text and bitwise the same values (NaN = NaN).
 
-let private bits (a: NdArray) : string list =
+let bits (a: NdArray) : string list =
     match a.Data with
     | F32Data xs -> xs |> Seq.map (fun x -> if Single.IsNaN x then "nan" else string (BitConverter.SingleToInt32Bits x)) |> List.ofSeq
     | F64Data xs -> xs |> Seq.map (fun x -> if Double.IsNaN x then "nan" else string (BitConverter.DoubleToInt64Bits x)) |> List.ofSeq
@@ -86,7 +86,7 @@ let private bits (a: NdArray) : string list =
     | U32Data xs -> xs |> Seq.map string |> List.ofSeq
     | BoolData xs -> xs |> Seq.map string |> List.ofSeq
 
-let private sameValues (expected: NdArray list) (actual: NdArray list) =
+let sameValues (expected: NdArray list) (actual: NdArray list) =
     Assert.Equal(expected.Length, actual.Length)
     for e, a in List.zip expected actual do
         Assert.Equal(LaxGeneric.typeText e.Aval, LaxGeneric.typeText a.Aval)
@@ -247,7 +247,7 @@ let private corpus =
             [ closed; Api.makeJaxpr (Api.grad total [ 0 ]) args; fst (withConsts 1 closed s.Inputs) ] |> List.map LaxGeneric.print)
         |> fun texts -> Array.ofList (seedText () :: LaxGeneric.print (LaxParse.parseOrFail (everyPrim ())) :: texts))
 
-let private tokensOf (text: string) = Regex.Matches(text, @"[A-Za-z_0-9.\-]+|\s+|.") |> Seq.map (fun m -> m.Value) |> Array.ofSeq
+let tokensOf (text: string) = Regex.Matches(text, @"[A-Za-z_0-9.\-]+|\s+|.") |> Seq.map (fun m -> m.Value) |> Array.ofSeq
 
 let private vocabulary =
     [| "{"; "}"; "("; ")"; "["; "]"; ":"; ","; "="; "%"; "%0"; "%99"; "^region"; "lax.return"; "lax.func"; "lax.constant"
@@ -256,7 +256,9 @@ let private vocabulary =
 
 type Mutant = { Text: string }
 
-let private mutate (tokens: string[]) : Gen<string[]> =
+/// One edit of a token list: a token or a span deleted, a word of `vocabulary` inserted, a token
+/// duplicated, two swapped, or a character cut from one.
+let mutate (vocabulary: string[]) (tokens: string[]) : Gen<string[]> =
     gen {
         let n = tokens.Length
         let! i = Gen.choose (0, max 0 (n - 1))
@@ -278,15 +280,25 @@ let private mutate (tokens: string[]) : Gen<string[]> =
             | _ -> Array.insertAt i word tokens
     }
 
+/// A text of `corpus` after one to four edits.
+let mutants (corpus: string[]) (vocabulary: string[]) : Gen<Mutant> =
+    gen {
+        let! text = Gen.elements corpus
+        let! steps = Gen.choose (1, 4)
+        let mutable g = Gen.constant (tokensOf text)
+        for _ in 1..steps do g <- Gen.bind (mutate vocabulary) g
+        let! tokens = g
+        return { Text = String.Concat tokens } }
+
+/// The error names a line of `text` and a column within it (or just past its end).
+let assertPositioned (text: string) (e: LaxParse.ParseError) =
+    let lines = text.Split '\n'
+    Assert.InRange(e.Line, 1, lines.Length)
+    Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
+    Assert.DoesNotContain("internal error", e.Message)
+
 type Mutants =
-    static member Mutant() : Arbitrary<Mutant> =
-        Arb.fromGen (gen {
-            let! text = Gen.elements corpus.Value
-            let! steps = Gen.choose (1, 4)
-            let mutable g = Gen.constant (tokensOf text)
-            for _ in 1..steps do g <- Gen.bind mutate g
-            let! tokens = g
-            return { Text = String.Concat tokens } })
+    static member Mutant() : Arbitrary<Mutant> = Arb.fromGen (mutants corpus.Value vocabulary)
 
 [<Property(MaxTest = 2000, Arbitrary = [| typeof<Mutants> |])>]
 let ``the generic reader never throws on mutated text: it reads it or names a line and column in the text`` (m: Mutant) =
@@ -295,8 +307,4 @@ let ``the generic reader never throws on mutated text: it reads it or names a li
         Assert.Empty(LaxVerify.verify closed.Jaxpr)
         let printed = LaxGeneric.print closed
         Assert.Equal(printed, LaxGeneric.print (parsed printed))
-    | Error e ->
-        let lines = m.Text.Split '\n'
-        Assert.InRange(e.Line, 1, lines.Length)
-        Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
-        Assert.DoesNotContain("internal error", e.Message)
+    | Error e -> assertPositioned m.Text e

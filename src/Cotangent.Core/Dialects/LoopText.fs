@@ -327,12 +327,12 @@ type private Parser(tokens: Token[]) =
             if aval.Shape.Length > 1 then failAt typeTok $"expected a scalar or vector type for a carried value, found {typeText aval}"
             if x.DType <> aval.DType || (x.Shape.Length <> 0 && x.Shape <> aval.Shape) then
                 failAt initTok $"expected an initial value of type {typeText aval} (or a scalar to splat), found {typeText x}"
-        let brace = r.Expect "{" " to open the loop's body"
+        skip "{" " to open the loop's body"
         let outer = HashSet<string>(scope.Keys)
         let iv = define ivName ivAval
         let vars = carried |> List.map (fun ((name, _, _), (_, aval)) -> define name aval)
         let body, yields = p.Block(depth + 1)
-        let yieldTok, yields = defaultArg yields (brace, [])
+        let yieldTok, yields = defaultArg yields (peek (), [])
         if yields.Length <> vars.Length then failAt yieldTok $"expected {vars.Length} yielded value(s), one per carried value, found {yields.Length}"
         for v, y in List.zip vars yields do
             let a = Atom.aval y
