@@ -19,15 +19,20 @@ open Cotangent.Core.Tests.ProgramRun
 module N = Cotangent.Core.Numpy
 module A = Cotangent.Core.NumpyArrays
 
-let private parsed (text: string) =
-    match LaxGeneric.parse text with
+/// What `parse` reads from `text`; a failure names the error's line and column.
+let parsedBy (parse: string -> Result<'a, LaxParse.ParseError>) (text: string) : 'a =
+    match parse text with
     | Ok c -> c
     | Error e -> failwith $"line {e.Line}, column {e.Column}: {e.Message}\n{text}"
 
-let private errorOf (text: string) =
-    match LaxGeneric.parse text with
+/// The error `parse` reports for `text`; reading it is a failure.
+let errorBy (parse: string -> Result<'a, LaxParse.ParseError>) (text: string) : LaxParse.ParseError =
+    match parse text with
     | Ok _ -> failwith $"expected an error for\n{text}"
     | Error e -> e
+
+let private parsed = parsedBy LaxGeneric.parse
+let private errorOf = errorBy LaxGeneric.parse
 
 let private closedOf (f: Value list -> Value list) (avals: Aval list) : ClosedJaxpr<Lax.Prim> =
     { Jaxpr = fst (traceToJaxpr f avals); Consts = [] }
@@ -290,21 +295,23 @@ let mutants (corpus: string[]) (vocabulary: string[]) : Gen<Mutant> =
         let! tokens = g
         return { Text = String.Concat tokens } }
 
-/// The error names a line of `text` and a column within it (or just past its end).
-let assertPositioned (text: string) (e: LaxParse.ParseError) =
-    let lines = text.Split '\n'
-    Assert.InRange(e.Line, 1, lines.Length)
-    Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
-    Assert.DoesNotContain("internal error", e.Message)
+/// `parse` reads `text` into a value without `problems` that prints back to itself, or names a
+/// line of `text` and a column within it (or just past its end); it never throws.
+let readsOrNamesAPosition (parse: string -> Result<'a, LaxParse.ParseError>) (print: 'a -> string) (problems: 'a -> string list) (text: string) =
+    match parse text with
+    | Ok x ->
+        Assert.Empty(problems x)
+        let printed = print x
+        Assert.Equal(printed, print (parsedBy parse printed))
+    | Error e ->
+        let lines = text.Split '\n'
+        Assert.InRange(e.Line, 1, lines.Length)
+        Assert.InRange(e.Column, 1, lines[e.Line - 1].Length + 1)
+        Assert.DoesNotContain("internal error", e.Message)
 
 type Mutants =
     static member Mutant() : Arbitrary<Mutant> = Arb.fromGen (mutants corpus.Value vocabulary)
 
 [<Property(MaxTest = 2000, Arbitrary = [| typeof<Mutants> |])>]
 let ``the generic reader never throws on mutated text: it reads it or names a line and column in the text`` (m: Mutant) =
-    match LaxGeneric.parse m.Text with
-    | Ok closed ->
-        Assert.Empty(LaxVerify.verify closed.Jaxpr)
-        let printed = LaxGeneric.print closed
-        Assert.Equal(printed, LaxGeneric.print (parsed printed))
-    | Error e -> assertPositioned m.Text e
+    readsOrNamesAPosition LaxGeneric.parse LaxGeneric.print (fun closed -> LaxVerify.verify closed.Jaxpr) m.Text

@@ -21,15 +21,8 @@ open Cotangent.Core.Tests.GenericIrTests
 module N = Cotangent.Core.Numpy
 module A = Cotangent.Core.NumpyArrays
 
-let private parsed (text: string) =
-    match LoopText.parse text with
-    | Ok p -> p
-    | Error e -> failwith $"line {e.Line}, column {e.Column}: {e.Message}\n{text}"
-
-let private errorOf (text: string) =
-    match LoopText.parse text with
-    | Ok _ -> failwith $"expected an error for\n{text}"
-    | Error e -> e
+let private parsed = parsedBy LoopText.parse
+let private errorOf = errorBy LoopText.parse
 
 /// The lax program through the default pipeline up to lower-to-loops, and that vectorized.
 let private stages (closed: ClosedJaxpr<Lax.Prim>) : VecProgram * VecProgram =
@@ -43,25 +36,29 @@ let private rowSum () =
     let f (args: Value list) = [ A.sum (Some [ 1 ]) false (N.multiply (N.exp args[0]) weights) ]
     stages (Api.makeJaxpr f [ Concrete(NdArray.ofFloat32 [| 2; 10 |] (Array.zeroCreate 20)) ])
 
+/// The signature, consts, fill and outer loop, the same at both stages.
+let private rowSumHead =
+    [ "loop.func @main(%arg0: f32[2,10] {id = 0}) -> (%res0: f32[2] {id = 2}) {"
+      "  %cst1 = loop.const dense<[0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]> : f32[1,10]"
+      "  loop.fill 0.0:f32[], %res0"
+      "  loop.for %0 = 0 to 2 step 1 : i32[] {" ]
+
 [<Fact>]
 let ``a row sum prints as written at the loop stage`` () =
     let expected =
         lines
-            [ "loop.func @main(%arg0: f32[2,10] {id = 0}) -> (%res0: f32[2] {id = 2}) {"
-              "  %cst1 = loop.const dense<[0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]> : f32[1,10]"
-              "  loop.fill 0.0:f32[], %res0"
-              "  loop.for %0 = 0 to 2 step 1 : i32[] {"
-              "    %1 = loop.for %2 = 0 to 10 step 1 iter_args(%3 = 0.0:f32[]) -> (f32[]) : i32[] {"
-              "      %4 = loop.load %arg0[10*%0 + %2] : f32[]"
-              "      %5 = loop.load %cst1[%2] : f32[]"
-              "      %6 = lax.exp %4 : f32[]"
-              "      %7 = lax.mul %6, %5 : f32[]"
-              "      %8 = lax.add %3, %7 : f32[]"
-              "      loop.yield %8"
-              "    }"
-              "    loop.accumulate[sum] %1, %res0[%0]"
-              "  }"
-              "}" ]
+            (rowSumHead
+             @ [ "    %1 = loop.for %2 = 0 to 10 step 1 iter_args(%3 = 0.0:f32[]) -> (f32[]) : i32[] {"
+                 "      %4 = loop.load %arg0[10*%0 + %2] : f32[]"
+                 "      %5 = loop.load %cst1[%2] : f32[]"
+                 "      %6 = lax.exp %4 : f32[]"
+                 "      %7 = lax.mul %6, %5 : f32[]"
+                 "      %8 = lax.add %3, %7 : f32[]"
+                 "      loop.yield %8"
+                 "    }"
+                 "    loop.accumulate[sum] %1, %res0[%0]"
+                 "  }"
+                 "}" ])
     let loops, _ = rowSum ()
     Assert.Equal(expected, Vec.print loops)
     Assert.Equal(expected, Vec.print (parsed expected))
@@ -70,31 +67,28 @@ let ``a row sum prints as written at the loop stage`` () =
 let ``a row sum prints as written at the vec stage: a vector loop, its reduction and a scalar tail`` () =
     let expected =
         lines
-            [ "loop.func @main(%arg0: f32[2,10] {id = 0}) -> (%res0: f32[2] {id = 2}) {"
-              "  %cst1 = loop.const dense<[0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]> : f32[1,10]"
-              "  loop.fill 0.0:f32[], %res0"
-              "  loop.for %0 = 0 to 2 step 1 : i32[] {"
-              "    %1 = loop.for %2 = 0 to 8 step 8 iter_args(%3 = 0.0:f32[]) -> (f32[8]) : i32[] {"
-              "      %4 = vec.load %arg0[10*%0 + %2] : f32[8]"
-              "      %5 = vec.load %cst1[%2] : f32[8]"
-              "      %6 = lax.exp %4 : f32[8]"
-              "      %7 = lax.mul %6, %5 : f32[8]"
-              "      %8 = lax.add %3, %7 : f32[8]"
-              "      loop.yield %8"
-              "    }"
-              "    %9 = vec.reduce[sum] %1 : f32[]"
-              "    %10 = lax.add 0.0:f32[], %9 : f32[]"
-              "    %11 = loop.for %12 = 8 to 10 step 1 iter_args(%13 = %10) -> (f32[]) : i32[] {"
-              "      %14 = loop.load %arg0[10*%0 + %12] : f32[]"
-              "      %15 = loop.load %cst1[%12] : f32[]"
-              "      %16 = lax.exp %14 : f32[]"
-              "      %17 = lax.mul %16, %15 : f32[]"
-              "      %18 = lax.add %13, %17 : f32[]"
-              "      loop.yield %18"
-              "    }"
-              "    loop.accumulate[sum] %11, %res0[%0]"
-              "  }"
-              "}" ]
+            (rowSumHead
+             @ [ "    %1 = loop.for %2 = 0 to 8 step 8 iter_args(%3 = 0.0:f32[]) -> (f32[8]) : i32[] {"
+                 "      %4 = vec.load %arg0[10*%0 + %2] : f32[8]"
+                 "      %5 = vec.load %cst1[%2] : f32[8]"
+                 "      %6 = lax.exp %4 : f32[8]"
+                 "      %7 = lax.mul %6, %5 : f32[8]"
+                 "      %8 = lax.add %3, %7 : f32[8]"
+                 "      loop.yield %8"
+                 "    }"
+                 "    %9 = vec.reduce[sum] %1 : f32[]"
+                 "    %10 = lax.add 0.0:f32[], %9 : f32[]"
+                 "    %11 = loop.for %12 = 8 to 10 step 1 iter_args(%13 = %10) -> (f32[]) : i32[] {"
+                 "      %14 = loop.load %arg0[10*%0 + %12] : f32[]"
+                 "      %15 = loop.load %cst1[%12] : f32[]"
+                 "      %16 = lax.exp %14 : f32[]"
+                 "      %17 = lax.mul %16, %15 : f32[]"
+                 "      %18 = lax.add %13, %17 : f32[]"
+                 "      loop.yield %18"
+                 "    }"
+                 "    loop.accumulate[sum] %11, %res0[%0]"
+                 "  }"
+                 "}" ])
     let _, vec = rowSum ()
     Assert.Equal(expected, Vec.print vec)
     Assert.Equal(expected, Vec.print (parsed expected))
@@ -222,9 +216,4 @@ type LoopMutants =
 
 [<Property(MaxTest = 10000, Arbitrary = [| typeof<LoopMutants> |])>]
 let ``the loop reader never throws on mutated text: it reads it or names a line and column in the text`` (m: Mutant) =
-    match LoopText.parse m.Text with
-    | Ok p ->
-        Assert.Empty(Vec.verify false p)
-        let printed = Vec.print p
-        Assert.Equal(printed, Vec.print (parsed printed))
-    | Error e -> assertPositioned m.Text e
+    readsOrNamesAPosition LoopText.parse Vec.print (Vec.verify false) m.Text

@@ -49,7 +49,7 @@ let internal elems (a: NdArray) : string list =
 
 /// A param's Python text (Lax.paramsOf) as a typed attribute: tuples become lists, True/False/None
 /// lower case, numpy dtypes their short names.
-let internal attrText (key: string) (python: string) =
+let private attrText (key: string) (python: string) =
     if key = "name" then "\"" + python + "\""
     else
         let word (t: Token) =
