@@ -106,10 +106,18 @@ let ``vectorize makes a Vector256 loop of 8 lanes and a scalar tail`` () =
     Assert.Empty(Vec.verify false v)
     Assert.Equal(1, (stats |> List.head |> fun (_, n, _) -> n))
     let text = Vec.print v
-    Assert.Contains("= 0 to 96 step 8", text)
+    // four vectors interleaved per trip, no single-vector remainder (96 = 3·32), a scalar tail
+    Assert.Contains("= 0 to 96 step 32", text)
+    Assert.DoesNotContain("step 8", text)
     Assert.Contains("= 96 to 100 step 1", text)
     Assert.Contains("vec.load", text)
     Assert.Contains(": f32[8]", text)
+    // 120 = 3·32 + 3·8: the remainder runs one vector per trip
+    let v, _ = Passes.Vectorize.run (fst (lower (trace f [ f32 [| 120 |]; f32 [| 120 |] ])))
+    Assert.Empty(Vec.verify false v)
+    let text = Vec.print v
+    Assert.Contains("= 0 to 96 step 32", text)
+    Assert.Contains("= 96 to 120 step 8", text)
 
 [<Fact>]
 let ``a vectorized row sum folds its vector accumulator with vec.reduce`` () =

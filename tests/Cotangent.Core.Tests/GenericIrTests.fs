@@ -90,7 +90,7 @@ let ``params print as typed attributes and regions nest`` () =
 // ---------------------------------------------------------------------------------------------
 // Round trips: the same text and bitwise the same values (NaN = NaN).
 
-let private bits (a: NdArray) : string list =
+let bits (a: NdArray) : string list =
     match a.Data with
     | F32Data xs -> xs |> Seq.map (fun x -> if Single.IsNaN x then "nan" else string (BitConverter.SingleToInt32Bits x)) |> List.ofSeq
     | F64Data xs -> xs |> Seq.map (fun x -> if Double.IsNaN x then "nan" else string (BitConverter.DoubleToInt64Bits x)) |> List.ofSeq
@@ -269,7 +269,8 @@ let private vocabulary =
 
 type Mutant = { Text: string }
 
-/// One mutation of a token list, inserting words of `vocabulary`.
+/// One edit of a token list: a token or a span deleted, a word of `vocabulary` inserted, a token
+/// duplicated, two swapped, or a character cut from one.
 let mutate (vocabulary: string[]) (tokens: string[]) : Gen<string[]> =
     gen {
         let n = tokens.Length
@@ -302,14 +303,19 @@ let mutantOf (corpus: string[]) (vocabulary: string[]) : Gen<Mutant> =
         let! tokens = g
         return { Text = String.Concat tokens } }
 
+/// `parse` reads `text` into a value without `problems` that prints back to itself, or names a
+/// line of `text` and a column within it (or just past its end); it never throws.
+let readsOrNamesAPosition (parse: string -> Result<'a, LaxParse.ParseError>) (print: 'a -> string) (problems: 'a -> string list) (text: string) =
+    match parse text with
+    | Ok x ->
+        Assert.Empty(problems x)
+        let printed = print x
+        Assert.Equal(printed, print (readWith parse printed))
+    | Error e -> assertPositioned text e
+
 type Mutants =
     static member Mutant() : Arbitrary<Mutant> = Arb.fromGen (mutantOf corpus.Value vocabulary)
 
 [<Property(MaxTest = 2000, Arbitrary = [| typeof<Mutants> |])>]
 let ``the generic reader never throws on mutated text: it reads it or names a line and column in the text`` (m: Mutant) =
-    match LaxGeneric.parse m.Text with
-    | Ok closed ->
-        Assert.Empty(LaxVerify.verify closed.Jaxpr)
-        let printed = LaxGeneric.print closed
-        Assert.Equal(printed, LaxGeneric.print (parsed printed))
-    | Error e -> assertPositioned m.Text e
+    readsOrNamesAPosition LaxGeneric.parse LaxGeneric.print (fun closed -> LaxVerify.verify closed.Jaxpr) m.Text

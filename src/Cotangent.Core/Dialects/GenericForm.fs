@@ -63,7 +63,7 @@ type internal GenericSyntax<'op> =
 // Printing.
 
 /// Every element of an array, row-major, in the element spelling.
-let private elems (a: NdArray) : string list =
+let internal elems (a: NdArray) : string list =
     let floatText dtype (x: float) = NdArray.scalarText dtype x
     match a.Data with
     | BoolData xs -> xs |> Seq.map (fun b -> if b then "true" else "false") |> List.ofSeq
@@ -71,6 +71,13 @@ let private elems (a: NdArray) : string list =
     | U32Data xs -> xs |> Seq.map string |> List.ofSeq
     | F32Data xs -> xs |> Seq.map (fun x -> floatText F32 (double x)) |> List.ofSeq
     | F64Data xs -> xs |> Seq.map (floatText F64) |> List.ofSeq
+
+/// A scalar literal atom: `1.0:f32[]{weak}`.
+let internal literalText (x: NdArray) = (elems x).Head + ":" + typeText x.Aval
+
+/// Attributes as ` {key = attr, ...}` (empty when there are none).
+let internal attrsText (attrs: (string * string) list) =
+    if attrs.IsEmpty then "" else " {" + String.Join(", ", attrs |> List.map (fun (k, v) -> k + " = " + v)) + "}"
 
 type private Printer(lax: GenericSyntax<Prim>) =
     let numbers = Dictionary<Var, int>()
@@ -81,7 +88,7 @@ type private Printer(lax: GenericSyntax<Prim>) =
     member _.Atom(a: Atom) =
         match a with
         | Var v -> (match numbers.TryGetValue v with | true, n -> $"%%{n}" | _ -> $"%%<unbound {v.Id}>")
-        | Lit x -> (elems x).Head + ":" + typeText x.Aval
+        | Lit x -> literalText x
     member p.Args(vars: Var list) = String.Join(", ", vars |> List.map (fun v -> p.Bind v + ": " + typeText v.Aval))
     member _.Line (indent: int) (s: string) = sb.Append(String(' ', indent)).Append(s).Append('\n') |> ignore
 
@@ -93,7 +100,7 @@ type private Printer(lax: GenericSyntax<Prim>) =
             let opName, attrs, regions = syntax.Print e.Op
             let outs = if e.Outs.IsEmpty then "" else String.Join(", ", e.Outs |> List.map p.Bind) + " = "
             let inputs = if e.Inputs.IsEmpty then "" else " " + String.Join(", ", e.Inputs |> List.map p.Atom)
-            let attrs = if attrs.IsEmpty then "" else " {" + String.Join(", ", attrs |> List.map (fun (k, v) -> k + " = " + v)) + "}"
+            let attrs = attrsText attrs
             let types = if e.Outs.IsEmpty then "" else " : " + String.Join(", ", e.Outs |> List.map (fun v -> typeText v.Aval))
             let head = outs + opName + inputs + attrs
             if regions.IsEmpty then p.Line indent (head + types)
@@ -120,11 +127,11 @@ let internal printWith (lax: GenericSyntax<Prim>) (syntax: GenericSyntax<'op>) (
 // Parsing.
 
 /// Regions and attribute values nest at most this deep, so that no input exhausts the stack.
-let private maxDepth = 64
+let internal maxDepth = 64
 
-type private Scope = Dictionary<string, Var * Token>
+type internal Scope = Dictionary<string, Var * Token>
 
-type private Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
+type internal Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
     let mutable pos = 0
     let peekAt k = tokens[min (pos + k) (tokens.Length - 1)]
     let peek () = peekAt 0
@@ -151,6 +158,15 @@ type private Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
             xs.Add(item ())
             if not (comma ()) && not (is close (peek ())) then failAt (peek ()) $"expected ',' or '{close}' in {what}, found {describe (peek ())}"
         List.ofSeq xs
+
+    // the cursor, for the readers of other dialects' generic text (LoopText)
+    member _.Peek() = peek ()
+    member _.PeekAt(k: int) = peekAt k
+    member _.Next() = next ()
+    member _.Is (s: string) (t: Token) = is s t
+    member _.Expect (s: string) (context: string) = expect s context
+    member _.Comma() = comma ()
+    member _.Items (close: string) (what: string) (item: unit -> 'a) : 'a list = items close what item
 
     /// `%N`: the name token (the `%`) and the name.
     member _.Name() : Token * string =
@@ -256,6 +272,34 @@ type private Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
             PySeq xs
         | _ -> failAt t $"expected an attribute value (an integer, a list, true, false, none, a dtype or a string), found {describe t}"
 
+    /// `{key = attr, ...}` if one follows: each key, its value's token and the value.
+    member r.Attrs(depth: int) : (Token * Token * Py) list =
+        let given = ResizeArray<Token * Token * Py>()
+        if is "{" (peek ()) then
+            next () |> ignore
+            while not (is "}" (peek ())) do
+                let key = next ()
+                if key.Kind <> Ident then failAt key $"expected an attribute name or '}}', found {describe key}"
+                expect "=" $" after attribute '{key.Text}'" |> ignore
+                if given |> Seq.exists (fun (k, _, _) -> k.Text = key.Text) then failAt key $"attribute '{key.Text}' is given twice"
+                given.Add(key, peek (), r.Attr depth)
+                if not (comma ()) && not (is "}" (peek ())) then failAt (peek ()) $"expected ',' or '}}' in the attributes, found {describe (peek ())}"
+            next () |> ignore
+        List.ofSeq given
+
+    /// `dense<[elem, ...]> : type` after the constant op `op`: the value, read at the type's dtype.
+    member r.Dense(op: string) : NdArray =
+        expect "dense" $" after {op}" |> ignore
+        expect "<" " after 'dense'" |> ignore
+        expect "[" " to open the constant's elements" |> ignore
+        let ts = items "]" "the elements" next
+        next () |> ignore
+        expect ">" " to close 'dense<'" |> ignore
+        let colon = expect ":" " before the constant's type"
+        let aval = r.Type()
+        if ts.Length <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Length}"
+        r.Elems aval.DType aval.Shape aval.Weak ts
+
     /// `[%N, ... =] NAME operands [{attrs}] [(region)] [: types]`, typed by the dialect's rule.
     member r.Op<'op> (syntax: GenericSyntax<'op>) (scope: Scope) (depth: int) : Eqn<'op> =
         let outs = ResizeArray<Token * string>()
@@ -270,17 +314,7 @@ type private Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
         if startsAtom () then
             inputs.Add(r.Atom scope)
             while comma () do inputs.Add(r.Atom scope)
-        let given = ResizeArray<Token * Token * Py>()
-        if is "{" (peek ()) then
-            next () |> ignore
-            while not (is "}" (peek ())) do
-                let key = next ()
-                if key.Kind <> Ident then failAt key $"expected an attribute name or '}}', found {describe key}"
-                expect "=" $" after attribute '{key.Text}'" |> ignore
-                if given |> Seq.exists (fun (k, _, _) -> k.Text = key.Text) then failAt key $"attribute '{key.Text}' is given twice"
-                given.Add(key, peek (), r.Attr(depth + 1))
-                if not (comma ()) && not (is "}" (peek ())) then failAt (peek ()) $"expected ',' or '}}' in the attributes, found {describe (peek ())}"
-            next () |> ignore
+        let given = r.Attrs(depth + 1)
         let regions =
             if is "(" (peek ()) then
                 let paren = next ()
@@ -289,7 +323,7 @@ type private Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
                 expect ")" " to close the regions" |> ignore
                 [ paren, region ]
             else []
-        let op, resultTypes = syntax.Read { Name = opTok; Attrs = List.ofSeq given; Regions = regions }
+        let op, resultTypes = syntax.Read { Name = opTok; Attrs = given; Regions = regions }
         let declared = ResizeArray<Aval>()
         if is ":" (peek ()) then
             next () |> ignore
@@ -330,19 +364,11 @@ type private Reader(tokens: Token[], lax: GenericSyntax<Prim>) =
                 let name = r.Name()
                 next () |> ignore
                 next () |> ignore
-                expect "dense" " after lax.constant" |> ignore
-                expect "<" " after 'dense'" |> ignore
-                expect "[" " to open the constant's elements" |> ignore
-                let ts = items "]" "the elements" next
-                next () |> ignore
-                expect ">" " to close 'dense<'" |> ignore
-                let colon = expect ":" " before the constant's type"
-                let aval = r.Type()
-                if ts.Length <> Aval.size aval then failAt colon $"expected {Aval.size aval} element(s) for type {typeText aval}, found {ts.Length}"
-                let v = Var.fresh aval
+                let value = r.Dense "lax.constant"
+                let v = Var.fresh value.Aval
                 r.Define scope name v
                 constvars.Add v
-                consts.Add(r.Elems aval.DType aval.Shape aval.Weak ts)
+                consts.Add value
             elif (peek ()).Kind = End then failAt (peek ()) "expected an op or 'lax.return', found end of input"
             else eqns.Add(r.Op syntax scope depth)
         next () |> ignore

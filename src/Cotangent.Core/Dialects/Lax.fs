@@ -224,16 +224,6 @@ let regions (prim: Prim) : ClosedJaxpr<Prim> list =
     | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
     | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient -> []
 
-/// Whether `prim` maps elements to elements (lax's implicit rank-0 broadcasting aside).
-let isElementwise (prim: Prim) =
-    match prim with
-    | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
-    | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not | Pow | Add | Sub | Mul | Div | Rem | Max | Min
-    | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And | Or | AddAny | SelectN | ConvertElementType _ -> true
-    | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
-    | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
-    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> false
-
 /// lax-dialect IR.
 type LaxEqn = Eqn<Prim>
 type LaxJaxpr = Jaxpr<Prim>

@@ -36,15 +36,24 @@ let private attrText (key: string) (python: string) =
             if not trailingComma then sb.Append(word t).Append(if t.Text = "," then " " else "") |> ignore)
         sb.ToString()
 
+/// The op's result types by its rule (LaxTypes.abstractEval); a rejection is an error at the op.
+let internal typeRule (opTok: Token) (prim: Prim) (avals: Aval list) : Aval list =
+    try LaxTypes.abstractEval prim avals
+    with e -> failAt opTok (if e :? CotangentException then e.Message else $"{opTok.Text} rejects {show avals}: {e.Message}")
+
+/// A primitive's text params as typed attributes.
+let private attrsOf (prim: Prim) =
+    paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text s -> Some(k, attrText k s) | SubJaxpr _ -> None)
+
+/// A primitive's text params as ` {key = attr, ...}` (empty when it has none).
+let internal attrsText (prim: Prim) = GenericForm.attrsText (attrsOf prim)
+
 let private readLax (parts: OpParts) : Prim * (Aval list -> Aval list -> Aval list) =
     let opTok = parts.Name
     let takes, build = builderOf[opTok.Text.Substring 4]
     let regions = parts.Regions |> List.map (fun (paren, c) -> { paren with Kind = Ident; Text = "jaxpr" }, paren, PyRegion c)
     let prim = build (Args(opTok, takes, parts.Attrs @ regions))
-    prim,
-    fun inputs _ ->
-        try LaxTypes.abstractEval prim inputs
-        with e -> failAt opTok (if e :? CotangentException then e.Message else $"{opTok.Text} rejects {show inputs}: {e.Message}")
+    prim, fun inputs _ -> typeRule opTok prim inputs
 
 /// The lax dialect: `lax.NAME`, Lax.paramsOf's params as attributes, typed by LaxTypes.abstractEval.
 let internal laxSyntax: GenericSyntax<Prim> =
@@ -53,7 +62,7 @@ let internal laxSyntax: GenericSyntax<Prim> =
         fun prim ->
             let ps = paramsOf prim
             "lax." + name prim,
-            ps |> List.choose (fun (k, v) -> match v with ParamValue.Text s -> Some(k, attrText k s) | SubJaxpr _ -> None),
+            attrsOf prim,
             ps |> List.choose (fun (_, v) -> match v with SubJaxpr c -> Some c | ParamValue.Text _ -> None)
       Knows = fun s -> s.StartsWith "lax." && builderOf.ContainsKey(s.Substring 4)
       Supported = $"lax.constant, lax.return and lax. followed by one of {supported}"

@@ -86,19 +86,10 @@ module Buffer =
         | Result i -> $"%%res{i}"
         | Temp _ -> $"%%buf{b.Id}"
 
-    let kindText (b: Buffer) =
-        match b.Kind with
-        | Arg _ -> "arg"
-        | Const _ -> "const"
-        | Result _ -> "result"
-        | Temp slot -> $"temp slot={slot}"
 
-/// A primitive's text params as `[k=v ...]` (empty when it has none).
-let private paramsText (prim: Prim) =
-    let ps = Lax.paramsOf prim |> List.choose (fun (k, v) -> match v with ParamValue.Text t -> Some $"{k}={t}" | SubJaxpr _ -> None)
-    if ps.IsEmpty then "" else "[" + String.Join(" ", ps) + "]"
-
-/// Printing: MLIR-like generic form. Vars print as %N (loop vars %iN), named in order of binding.
+/// Printing: MLIR-like generic form in LaxGeneric's spellings (types with {weak}, typed literals
+/// `1.0:f32[]`, params as `{key = attr}`); the grammar is LoopText's. Vars print as %N, numbered
+/// in order of appearance (a loop's results before its induction variable).
 type Printer<'X>(ext: Printer<'X> -> 'X -> string list) =
     let names = Collections.Generic.Dictionary<Var, string>()
     member _.Var(v: Var) =
@@ -111,43 +102,58 @@ type Printer<'X>(ext: Printer<'X> -> 'X -> string list) =
     member this.Atom(a: Atom) =
         match a with
         | Var v -> this.Var v
-        | Lit l -> LaxText.literalText l
+        | Lit l -> GenericForm.literalText l
+    member this.Atoms(xs: Atom list) = String.Join(", ", xs |> List.map this.Atom)
+    /// `%N = op operands : type`
+    member this.Def (dst: Var) (op: string) (operands: string) =
+        let operands = if operands = "" then "" else " " + operands.TrimStart()
+        $"{this.Var dst} = {op}{operands} : {LaxGeneric.typeText dst.Aval}"
     member this.Addr(a: Addr) =
         let terms = a.Terms |> List.map (fun (v, s) -> if s = 1 then this.Var v else $"{s}*{this.Var v}")
         let parts = (if a.Offset <> 0 || terms.IsEmpty then [ string a.Offset ] else []) @ terms
         "[" + String.Join(" + ", parts) + "]"
+    member this.At (b: Buffer) (a: Addr) = Buffer.name b + this.Addr a
     member this.Stmt(s: Stmt<'X>) : string list =
         match s with
         | For l ->
+            let results = if l.Results.IsEmpty then "" else String.Join(", ", l.Results |> List.map this.Var) + " = "
+            let iv = this.Var l.Iv
+            let par = if l.Parallel then " parallel" else ""
             let carried =
                 if l.Carried.IsEmpty then ""
-                else " iter_args(" + String.Join(", ", l.Carried |> List.map (fun (v, init) -> $"{this.Var v} = {this.Atom init}")) + ")"
-            let results = if l.Results.IsEmpty then "" else String.Join(", ", l.Results |> List.map this.Var) + " = "
-            let par = if l.Parallel then " parallel" else ""
-            let head = $"{results}loop.for {this.Var l.Iv} = {l.Lo} to {l.Hi} step {l.Step}{carried}{par} {{"
+                else
+                    let inits = l.Carried |> List.map (fun (v, init) -> $"{this.Var v} = {this.Atom init}")
+                    let types = l.Carried |> List.map (fun (v, _) -> LaxGeneric.typeText v.Aval)
+                    " iter_args(" + String.Join(", ", inits) + ") -> (" + String.Join(", ", types) + ")"
+            let head = $"{results}loop.for {iv} = {l.Lo} to {l.Hi} step {l.Step}{par}{carried} : {LaxGeneric.typeText l.Iv.Aval} {{"
             let body = l.Body |> List.collect this.Stmt
-            let yields = if l.Yield.IsEmpty then [] else [ "loop.yield " + String.Join(", ", l.Yield |> List.map this.Atom) ]
+            let yields = if l.Yield.IsEmpty then [] else [ "loop.yield " + this.Atoms l.Yield ]
             head :: ((body @ yields) |> List.map (fun line -> "  " + line)) @ [ "}" ]
-        | Load(dst, src, addr) -> [ $"{this.Var dst} = loop.load {Buffer.name src}{this.Addr addr} : {Aval.str dst.Aval}" ]
-        | Compute(dst, prim, args) ->
-            [ $"{this.Var dst} = lax.{Lax.name prim}{paramsText prim} " + String.Join(", ", args |> List.map this.Atom) + $" : {Aval.str dst.Aval}" ]
-        | Store(dst, addr, v) -> [ $"loop.store {this.Atom v}, {Buffer.name dst}{this.Addr addr}" ]
-        | Accum(dst, addr, c, v) -> [ $"loop.accumulate[{Combiner.name c}] {this.Atom v}, {Buffer.name dst}{this.Addr addr}" ]
-        | Fill(dst, value) -> [ $"loop.fill {LaxText.literalText value}, {Buffer.name dst}" ]
+        | Load(dst, src, addr) -> [ this.Def dst "loop.load" (this.At src addr) ]
+        | Compute(dst, prim, args) -> [ this.Def dst $"lax.{Lax.name prim}" (this.Atoms args + LaxGeneric.attrsText prim) ]
+        | Store(dst, addr, v) -> [ $"loop.store {this.Atom v}, {this.At dst addr}" ]
+        | Accum(dst, addr, c, v) -> [ $"loop.accumulate[{Combiner.name c}] {this.Atom v}, {this.At dst addr}" ]
+        | Fill(dst, value) -> [ $"loop.fill {GenericForm.literalText value}, {Buffer.name dst}" ]
         | Call(prim, ins, outs) ->
-            [ $"loop.call @{Lax.name prim}{paramsText prim}(" + String.Join(", ", ins |> List.map Buffer.name) + ") -> (" + String.Join(", ", outs |> List.map Buffer.name) + ")" ]
+            let names (bs: Buffer list) = String.Join(", ", bs |> List.map Buffer.name)
+            [ $"loop.call @{Lax.name prim}({names ins}){LaxGeneric.attrsText prim} -> ({names outs})" ]
         | Ext x -> ext this x
 
-/// The program in generic form: a function over its buffers, the memory plan in its header.
+/// The program in generic form: a function over its buffers (each arg and result with its id),
+/// the consts with their values and the temps with their slots, then the statements.
 let printWith (ext: Printer<'X> -> 'X -> string list) (p: Program<'X>) : string =
     let pr = Printer<'X>(ext)
     let sb = StringBuilder()
-    let decl (b: Buffer) = $"{Buffer.name b}: {Aval.str b.Aval}"
-    sb.Append("loop.func (" + String.Join(", ", p.Args |> List.map decl) + ") -> (" + String.Join(", ", p.Results |> List.map decl) + ") {\n") |> ignore
-    for b in p.Consts do
-        sb.Append($"  {Buffer.name b} = loop.const : {Aval.str b.Aval}\n") |> ignore
-    for b in p.Temps do
-        sb.Append($"  {Buffer.name b} = loop.alloc : {Aval.str b.Aval} {Buffer.kindText b}\n") |> ignore
+    let param (b: Buffer) = $"{Buffer.name b}: {LaxGeneric.typeText b.Aval} {{id = {b.Id}}}"
+    let signature (bs: Buffer list) = String.Join(", ", bs |> List.map param)
+    sb.Append($"loop.func @main({signature p.Args}) -> ({signature p.Results}) {{\n") |> ignore
+    for b in p.Consts @ p.Temps do
+        let decl =
+            match b.Kind with
+            | Const value -> $"""loop.const dense<[{String.Join(", ", GenericForm.elems value)}]>"""
+            | Temp slot -> $"loop.alloc {{slot = {slot}}}"
+            | Arg _ | Result _ -> "loop.alloc" // misplaced: an arg or result among consts and temps
+        sb.Append($"  {Buffer.name b} = {decl} : {LaxGeneric.typeText b.Aval}\n") |> ignore
     for s in p.Body do
         for line in pr.Stmt s do
             sb.Append("  ").Append(line).Append('\n') |> ignore

@@ -35,11 +35,11 @@ let isVector (v: Var) = v.Aval.Shape.Length = 1
 
 let private printOp (pr: Printer<VecOp>) (op: VecOp) : string list =
     match op with
-    | VLoad(dst, src, addr) -> [ $"{pr.Var dst} = vec.load {Buffer.name src}{pr.Addr addr} : {Aval.str dst.Aval}" ]
-    | VGather(dst, src, addr, stride) -> [ $"{pr.Var dst} = vec.gather {Buffer.name src}{pr.Addr addr} stride {stride} : {Aval.str dst.Aval}" ]
-    | VStore(dst, addr, v) -> [ $"vec.store {pr.Atom v}, {Buffer.name dst}{pr.Addr addr}" ]
-    | VSplat(dst, v) -> [ $"{pr.Var dst} = vec.splat {pr.Atom v} : {Aval.str dst.Aval}" ]
-    | VReduce(dst, c, v) -> [ $"{pr.Var dst} = vec.reduce[{Combiner.name c}] {pr.Atom v} : {Aval.str dst.Aval}" ]
+    | VLoad(dst, src, addr) -> [ pr.Def dst "vec.load" (pr.At src addr) ]
+    | VGather(dst, src, addr, stride) -> [ pr.Def dst "vec.gather" $"{pr.At src addr} stride {stride}" ]
+    | VStore(dst, addr, v) -> [ $"vec.store {pr.Atom v}, {pr.At dst addr}" ]
+    | VSplat(dst, v) -> [ pr.Def dst "vec.splat" (pr.Atom v) ]
+    | VReduce(dst, c, v) -> [ pr.Def dst $"vec.reduce[{Combiner.name c}]" (pr.Atom v) ]
 
 /// The program in generic form (loop and vec ops).
 let print (p: VecProgram) : string = printWith printOp p

@@ -36,7 +36,19 @@ let private selectForm (facts: Facts) (a: Atom) : (Atom * Atom * Atom) option =
             Some(b, lit 0.0, lit 1.0)
         | _ -> None
 
-/// Whether `a` is an index generator: an iota, a splat, or an elementwise op of generators whose
+/// Elementwise ops whose every implementation rounds the same (IEEE's correctly rounded ops,
+/// comparisons, selects, conversions): computing them on scalars instead of arrays changes no bit.
+/// Transcendentals are not: the interpreter's vector and scalar paths round differently.
+let private exact (prim: Prim) =
+    match prim with
+    | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Sqrt | Abs | Not | Add | Sub | Mul | Div | Rem | Max | Min
+    | Eq | Ne | Lt | Le | Gt | Ge | And | Or | AddAny | SelectN | ConvertElementType _ -> true
+    | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh | Logistic | Rsqrt | IntegerPow _ | Pow | Atan2 -> false
+    | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
+    | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
+    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> false
+
+/// Whether `a` is an index generator: an iota, a splat, or an exact elementwise op of generators whose
 /// array operands have its shape (memoized in `facts`; bounded depth).
 let rec private isGenerator (facts: Facts) (depth: int) (a: Atom) : bool =
     match a with
@@ -49,7 +61,7 @@ let rec private isGenerator (facts: Facts) (depth: int) (a: Atom) : bool =
                 match facts.Producer a with
                 | Some { Op = Iota _ } -> true
                 | Some { Op = BroadcastInDim(_, []); Inputs = [ s ] } -> rank s = 0
-                | Some { Op = prim; Inputs = ins } when isElementwise prim && depth < 16 ->
+                | Some { Op = prim; Inputs = ins } when exact prim && depth < 16 ->
                     ins |> List.forall (fun i -> rank i = 0 || ((Atom.aval i).Shape = v.Aval.Shape && isGenerator facts (depth + 1) i))
                 | Some _ | None -> false
             facts.Generators[v] <- known
@@ -100,7 +112,7 @@ let layoutRules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Re
         | Some { Op = Iota(dtype, _, dim) }, _ -> layoutOfIota prim dtype dim (Atom.aval x).Shape out
         | _, Some(b, c0, c1) when isGenerator facts 0 b ->
             [ Ops [ prim, [ In b ]; splatTo c0; splatTo c1; SelectN, [ Prev 0; Prev 1; Prev 2 ] ] ]
-        | Some { Op = op; Inputs = ins }, None when isElementwise op && isGenerator facts 0 x ->
+        | Some { Op = op; Inputs = ins }, None when exact op && isGenerator facts 0 x ->
             let moved = ins |> List.filter (fun a -> rank a > 0)
             let operand = ins |> List.fold (fun (k, acc) a -> if rank a > 0 then k + 1, acc @ [ Prev k ] else k, acc @ [ In a ]) (0, []) |> snd
             [ Ops((moved |> List.map (fun a -> prim, [ In a ])) @ [ op, operand ]) ]
@@ -110,7 +122,7 @@ let layoutRules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Re
 /// An elementwise op whose array operands are selects over one predicate or splats: the select
 /// of the op on the scalars (a splat of it when no operand is a select).
 let foldIntoSelect (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
-    if out.Shape.Length = 0 || prim = SelectN || not (isElementwise prim) then []
+    if out.Shape.Length = 0 || prim = SelectN || not (exact prim) then []
     else
         let parts =
             inputs |> List.map (fun a ->
