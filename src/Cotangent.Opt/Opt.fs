@@ -1,6 +1,7 @@
-/// cotangent-opt, as mlir-opt: reads a program (a jaxpr as JAX prints it, or generic lax IR), runs the passes the
-/// flags name (none by default) with the pass manager's dump flags, prints the result in the
-/// chosen form, and optionally runs it. Returns the exit code: 0 on success, 1 on a user error
+/// cotangent-opt, as mlir-opt: reads a program at any stage (a jaxpr as JAX prints it, or the
+/// generic form of the lax, kernel, loop or vec dialect), runs the passes the flags name (none by
+/// default) with the pass manager's dump flags, prints the result in the chosen form, and
+/// optionally runs it. Returns the exit code: 0 on success, 1 on a user error
 /// (one line: file:line:column and what was expected), 2 on bad usage. Never prints a stack trace.
 module Cotangent.Opt.Opt
 
@@ -14,13 +15,14 @@ open Cotangent.Core.PassManager
 let private usage =
     """USAGE: cotangent-opt INPUT|- [options] [pass-manager flags]
 
-Reads a program (a jaxpr as jax.make_jaxpr prints it, starting with `{ lambda`, or the generic
-lax form, starting with `lax.func`), runs the passes --pipeline names (none by default), prints
-the result.
+Reads a program at any stage of the pipeline: a jaxpr as jax.make_jaxpr prints it (starting with
+`{ lambda`), or the generic form of the lax (`lax.func`), kernel (`kernel.func`) or loop and vec
+(`loop.func`) dialect. Runs the passes --pipeline names (none by default) from that stage on,
+prints the result.
 
 Options:
-  --emit=jaxpr|ir|dot     the printed form of the result: JAX's jaxpr (default), the generic
-                          MLIR-like form, or Graphviz
+  --emit=jaxpr|ir|dot     the printed form of the result: JAX's jaxpr (kernels jaxpr-like), the
+                          generic MLIR-like form, or Graphviz; by default the input's own form
   --split-input-file      process each chunk between `// -----` lines on its own
   --run=ARGS              run the result on ARGS: values separated by `;`, each a number or a
                           bracketed list `[1, 2, 3]` (shaped and typed by the program's inputs)
@@ -34,21 +36,22 @@ exception private UserError of string
 
 type private Settings =
     { Input: string option
-      Emit: DumpFormat
+      /// None: the input's own form (jaxpr for a jaxpr, the generic form otherwise).
+      Emit: DumpFormat option
       Split: bool
       Run: string option
       Flags: string list }
 
 let private parseArgs (argv: string[]) =
-    let mutable s = { Input = None; Emit = Jaxpr; Split = false; Run = None; Flags = [ "--verify-each" ] }
+    let mutable s = { Input = None; Emit = None; Split = false; Run = None; Flags = [ "--verify-each" ] }
     let mutable i = 0
     while i < argv.Length do
         let a = argv[i]
         match a with
         | "--split-input-file" -> s <- { s with Split = true }
-        | "--emit=jaxpr" -> s <- { s with Emit = Jaxpr }
-        | "--emit=ir" -> s <- { s with Emit = Ir }
-        | "--emit=dot" -> s <- { s with Emit = Dot }
+        | "--emit=jaxpr" -> s <- { s with Emit = Some Jaxpr }
+        | "--emit=ir" -> s <- { s with Emit = Some Ir }
+        | "--emit=dot" -> s <- { s with Emit = Some Dot }
         | _ when a.StartsWith "--emit" -> raise (Usage $"bad value in '{a}': expected --emit=jaxpr, --emit=ir or --emit=dot")
         | "--run" when i + 1 < argv.Length ->
             i <- i + 1
@@ -114,20 +117,22 @@ let private execute (m: Jit.Module) (args: string) =
 
 let private processChunk (s: Settings) (options: Options) (name: string) (firstLine: int) (text: string) (out: TextWriter) (err: TextWriter) =
     let source = uncomment text
-    // the input's form: a jaxpr starts with `{ lambda`, the generic lax form with `lax.func`
-    let reader =
+    // the input's stage, by its first word
+    let read (parse: string -> Result<'a, LaxParse.ParseError>) (stage: 'a -> Jit.Module) (form: DumpFormat) =
+        match parse source with
+        | Ok c -> stage c, form
+        | Error e -> raise (UserError $"{name}:{firstLine + e.Line - 1}:{e.Column}: {e.Message}")
+    let input, inputForm =
         match source.TrimStart() with
-        | t when t.StartsWith "{ lambda" -> LaxParse.parse
-        | t when t.StartsWith "lax.func" -> LaxGeneric.parse
+        | t when t.StartsWith "{ lambda" -> read LaxParse.parse Jit.LaxModule Jaxpr
+        | t when t.StartsWith "lax.func" -> read LaxGeneric.parse Jit.LaxModule Ir
+        | t when t.StartsWith "kernel.func" -> read KernelGeneric.parse Jit.KernelModule Ir
+        | t when t.StartsWith "loop.func" -> read LoopText.parse Jit.LoopModule Ir
         | _ ->
             let line = firstLine + (source.Split('\n') |> Array.tryFindIndex (fun l -> l.Trim() <> "") |> Option.defaultValue 0)
-            raise (UserError $"{name}:{line}:1: expected a jaxpr ('{{ lambda ...') or generic lax IR ('lax.func ...'); the kernel, loop and vec dialects are not readable yet")
-    let closed =
-        match reader source with
-        | Ok c -> c
-        | Error e -> raise (UserError $"{name}:{firstLine + e.Line - 1}:{e.Column}: {e.Message}")
-    let result, _ = PassManager.run options Jit.registry [] Jit.hooks (fun t -> err.Write t) (Jit.LaxModule closed)
-    out.WriteLine(Jit.hooks.Print s.Emit result)
+            raise (UserError $"{name}:{line}:1: expected a jaxpr ('{{ lambda ...') or generic IR ('lax.func', 'kernel.func' or 'loop.func ...')")
+    let result, _ = PassManager.run options Jit.registry [] Jit.hooks (fun t -> err.Write t) input
+    out.WriteLine(Jit.hooks.Print (defaultArg s.Emit inputForm) result)
     match s.Run with
     | Some args -> execute result args |> List.iteri (fun i a -> out.WriteLine $"result {i}: {show a}")
     | None -> ()
