@@ -131,6 +131,30 @@ let ``a vectorized row sum folds its vector accumulator with vec.reduce`` () =
     Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * abs b, $"{a} vs {b}")) want got
 
 [<Fact>]
+let ``a predicate from an iota joins the kernel that selects with it, and compares i32 lanes in vectors`` () =
+    // where(arange(40) == 3, x, y * 2): the compare reads an iota, the select a kernel boundary
+    let f (args: Value list) =
+        let hit = N.equal (A.arange I32 40) (Concrete(NdArray.scalar I32 true 3.0))
+        [ N.where hit args[0] (N.multiply args[1] (Concrete(NdArray.scalar F32 true 2.0))) ]
+    let x, y = f32 [| 40 |], NdArray.ofFloat32 [| 40 |] (Array.init 40 (fun i -> float32 i))
+    let closed = trace f [ x; y ] |> Passes.Inline.inlineCalls |> fst
+    let k, _ = fuse closed
+    // one kernel: the mul (level 0, read only by the select at the same index) sinks into the
+    // level of the compare that follows the iota, instead of a kernel and a buffer of its own
+    let ops = fusions k |> List.map (fun fu -> fu.Body.Eqns |> List.map (fun e -> e.Op))
+    Assert.Equal<Lax.Prim list list>([ List.sort [ Lax.Eq; Lax.Mul; Lax.SelectN ] ], ops |> List.map List.sort)
+    let p, _ = lower closed
+    let v, stats = Passes.Vectorize.run p
+    Assert.Empty(Vec.verify false v)
+    Assert.Equal(1, (stats |> List.head |> fun (_, n, _) -> n))
+    let text = Vec.print v
+    Assert.Contains(": i32[8]", text)
+    Assert.Contains(": bool[8]", text)
+    let got = (Backend.Runtime.compile v).Run [ x; y ] |> List.head |> NdArray.toFloats
+    let want = Backend.Interpreter.evalJaxpr closed.Jaxpr [] [ x; y ] |> List.head |> NdArray.toFloats
+    Assert.Equal<float[]>(want, got)
+
+[<Fact>]
 let ``a loop over integers or mixed element types stays scalar`` () =
     let f (args: Value list) = [ N.add args[0] (Concrete(NdArray.scalar I32 true 1.0)) ]
     let x = NdArray.ofInt32 [| 40 |] (Array.init 40 id)

@@ -86,12 +86,13 @@ let private ofSplat (facts: Facts) (out: Aval) (inputs: Atom list) =
 
 let private isIdentity (perm: int list) = perm = List.init perm.Length id
 
-// add_any(pad(x, 0.0), pad(y, 0.0)) over adjacent blocks of one axis =
-// pad(add_any(concatenate(x, y), 0.0), 0.0): each element gets the one +0.0 the other pad adds,
-// so even -0.0 comes out as the sum does. A pad's payload that is itself add_any(concatenate(..),
-// 0.0) contributes its pieces ((v + 0.0) + 0.0 = v + 0.0), so the chain of slice transposes that
-// reverse mode leaves (O(n²) work) folds into one concatenate (O(n)).
-let private padSum (facts: Facts) (inputs: Atom list) =
+// A tree of add_any over pad(x_i, 0.0) of disjoint blocks that tile a range of one axis =
+// pad(add_any(concatenate(x_1, .., x_n), 0.0), 0.0): each element gets +0.0 from the other pads
+// (v + 0.0 + 0.0 = v + 0.0, so even -0.0 comes out as the sum does). The chain of slice
+// transposes that reverse mode leaves (O(n²) work) folds into one concatenate (O(n)), at the
+// tree's root: an add_any read only by one add_any is an interior node, left for DCE. A pad whose
+// payload is itself add_any(concatenate(..), 0.0) contributes its pieces.
+let private padTree (facts: Facts) (self: Var) (inputs: Atom list) =
     let padOf (a: Atom) =
         match facts.Producer a with
         | Some { Op = Pad config; Inputs = [ x; zero ] } when facts.IsAll 0.0 zero ->
@@ -107,24 +108,42 @@ let private padSum (facts: Facts) (inputs: Atom list) =
             | Some { Op = Concatenate d'; Inputs = parts } when d' = d -> parts
             | _ -> [ x ]
         | _ -> [ x ]
-    match inputs |> List.map padOf with
-    | [ Some(d, lo1, n1, x1, zero); Some(d', lo2, n2, x2, _) ] when d = d' && (lo1 + n1 = lo2 || lo2 + n2 = lo1) ->
-        let total = (Atom.aval inputs.Head).Shape[d]
-        let (lo, first), second = if lo1 + n1 = lo2 then (lo1, x1), x2 else (lo2, x2), x1
-        let rank = (Atom.aval inputs.Head).Shape.Length
-        let config = List.init rank (fun k -> if k = d then (lo, total - lo - n1 - n2, 0) else (0, 0, 0))
-        [ Ops [ Concatenate d, List.map In (pieces d first @ pieces d second); AddAny, [ Prev 0; In zero ]; Pad config, [ Prev 1; In zero ] ] ]
-    | _ -> []
+    let interior (v: Var) = match facts.SoleUser v with Some { Op = AddAny } -> true | _ -> false
+    // the leaves under this root, through interior add_any nodes (an explicit stack: chains are long)
+    let leaves () =
+        let found = ResizeArray<Atom>()
+        let stack = System.Collections.Generic.Stack<Atom>(List.rev inputs)
+        while stack.Count > 0 do
+            let a = stack.Pop()
+            match a, facts.Producer a with
+            | Var v, Some { Op = AddAny; Inputs = [ x; y ] } when interior v -> stack.Push y; stack.Push x
+            | _ -> found.Add a
+        List.ofSeq found
+    if interior self then []
+    else
+        match leaves () |> List.map padOf with
+        | Some(d, _, _, _, zero) :: _ as pads when pads |> List.forall (fun p -> match p with Some(d', _, _, _, _) -> d' = d | None -> false) ->
+            let blocks = pads |> List.choose id |> List.sortBy (fun (_, lo, _, _, _) -> lo)
+            let tiled = blocks |> List.pairwise |> List.forall (fun ((_, lo, n, _, _), (_, lo', _, _, _)) -> lo + n = lo')
+            if not tiled then []
+            else
+                let shape = (Atom.aval inputs.Head).Shape
+                let lo = blocks |> List.head |> fun (_, lo, _, _, _) -> lo
+                let covered = blocks |> List.sumBy (fun (_, _, n, _, _) -> n)
+                let config = List.init shape.Length (fun k -> if k = d then (lo, shape[d] - lo - covered, 0) else (0, 0, 0))
+                let parts = blocks |> List.collect (fun (_, _, _, x, _) -> pieces d x)
+                [ Ops [ Concatenate d, List.map In parts; AddAny, [ Prev 0; In zero ]; Pad config, [ Prev 1; In zero ] ] ]
+        | _ -> []
 
 /// The rewrites proposed for `prim` on (substituted) `inputs` with output aval `out`. A layout op
 /// whose output aval is its operand's moves no element, so `forward` proposes the operand.
-let private identities (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
+let private identities (facts: Facts) (prim: Prim) (inputs: Atom list) (self: Var) (out: Aval) : Rewrite list =
     match prim with
     | Neg -> negNeg facts inputs
     | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
     | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not | Pow -> []
     | Add -> addNegZero facts inputs
-    | AddAny -> addNegZero facts inputs @ padSum facts inputs
+    | AddAny -> addNegZero facts inputs @ padTree facts self inputs
     | Sub -> subZero facts inputs
     | Mul -> mulOne facts inputs
     | Div -> divOne facts inputs
@@ -148,9 +167,9 @@ let private identities (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Ava
     | StopGradient | Pjit _ -> []
 
 /// The rewrites proposed for `prim`, identities first; generated lazily, as the first that fits wins.
-let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite seq =
+let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (self: Var) (out: Aval) : Rewrite seq =
     seq {
-        yield! identities facts prim inputs out
+        yield! identities facts prim inputs self out
         yield! SimplifyGenerators.layoutRules facts prim inputs out
         yield! SimplifyGenerators.foldIntoSelect facts prim inputs out
     }
@@ -190,6 +209,19 @@ let private fold (facts: Facts) (e: Eqn<Prim>) (inputs: Atom list) : NdArray lis
         else None
     else None
 
+/// Keys of equations by op and operands: vars by id, literals by value (F#'s structural
+/// comparer boxes and type-tests every node, which made this table most of simplify's time).
+let private createdKeys =
+    let atomHash (a: Atom) = match a with Var v -> int v.Id | Lit l -> hash l
+    let atomEq (a: Atom) (b: Atom) =
+        match a, b with
+        | Var x, Var y -> x.Id = y.Id
+        | Lit x, Lit y -> x = y
+        | _ -> false
+    { new IEqualityComparer<struct (Prim * Atom list)> with
+        member _.GetHashCode(struct (p, atoms)) = atoms |> List.fold (fun h a -> h * 31 + atomHash a) (hash p)
+        member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 atomEq xs ys && p = q }
+
 /// How deep the ops of rewrites are themselves rewritten within one walk.
 let private maxDepth = 16
 
@@ -207,19 +239,20 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         | Lit _ -> atom
     let constVars, consts = ResizeArray closed.Jaxpr.ConstVars, ResizeArray closed.Consts
     List.iter2 (fun v c -> facts.Values[v] <- c) closed.Jaxpr.ConstVars closed.Consts
+    facts.CountUses closed.Jaxpr
     let eqns = ResizeArray<Eqn<Prim>>()
     let emit (e: Eqn<Prim>) =
         eqns.Add e
         for o in e.Outs do facts.Producers[o] <- e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
-    let created = Dictionary<struct (Prim * Atom list), Var>(HashIdentity.Structural)
+    let created = Dictionary<struct (Prim * Atom list), Var>(createdKeys)
     let mutable folded, simplified = 0, 0
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted
     let rec place (depth: int) (e: Eqn<Prim>) =
         let inputs = e.Inputs |> List.map subst
         let out = match e.Outs with [ o ] -> o.Aval | _ -> Aval.scalar Bool
-        let rewrite = if depth > maxDepth then None else rules facts e.Op inputs out |> Seq.tryFind (fits e.Outs)
+        let rewrite = if depth > maxDepth then None else rules facts e.Op inputs e.Outs.Head out |> Seq.tryFind (fits e.Outs)
         match rewrite with
         | Some(Forward a) ->
             simplified <- simplified + 1
@@ -250,8 +283,9 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
                     created[struct (e.Op, inputs)] <- e.Outs.Head
                     emit { e with Inputs = inputs }
             | None -> emit { e with Inputs = inputs }
+    // an equation nothing reads (a rewrite's leftover, say) is dropped, not rewritten again
     for e in closed.Jaxpr.Eqns do
-        place 0 e
+        if e.Outs |> List.exists facts.Users.ContainsKey then place 0 e
     let jaxpr =
         { closed.Jaxpr with ConstVars = List.ofSeq constVars; Eqns = List.ofSeq eqns; OutVars = closed.Jaxpr.OutVars |> List.map subst }
     { Jaxpr = jaxpr; Consts = List.ofSeq consts }, folded, simplified

@@ -42,6 +42,25 @@ type Facts() =
     member val Values = Dictionary<Var, NdArray>()
     member val Producers = Dictionary<Var, Eqn<Prim>>()
     member val Generators = Dictionary<Var, bool>()
+    /// Of each var of the input program: the one equation reading it (None: read more than once,
+    /// or returned).
+    member val Users = Dictionary<Var, Eqn<Prim> option>()
+
+    /// Counts the reads of the input program's vars.
+    member this.CountUses(jaxpr: Jaxpr<Prim>) =
+        let read (user: Eqn<Prim> option) (a: Atom) =
+            match a with
+            | Var v -> this.Users[v] <- (if this.Users.ContainsKey v then None else user)
+            | Lit _ -> ()
+        for e in jaxpr.Eqns do List.iter (read (Some e)) e.Inputs
+        for a in jaxpr.OutVars do read None a
+        for a in jaxpr.OutVars do match a with Var v -> this.Users[v] <- None | Lit _ -> ()
+
+    /// The one equation of the input program that reads `v`, if exactly one does.
+    member this.SoleUser(v: Var) =
+        match this.Users.TryGetValue v with
+        | true, user -> user
+        | _ -> None
 
     member this.Value(atom: Atom) =
         match atom with
