@@ -73,61 +73,67 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
     let vecAval dtype = Aval.make dtype [| w |]
     let accs = List.map2 (fun (acc: Var, _) c -> acc, c) l.Carried combiners
     let vaccs = accs |> List.map (fun (acc, _) -> acc, Var.fresh (vecAval t))
-    // One vector iteration: copy k of the body, over the lanes k·W further on, indexed by `viv`.
-    // Invariant loads and outside scalars are splat where the copy first reads them, not hoisted:
-    // a broadcast from memory costs a load, while hundreds of hoisted vectors live across the loop
-    // make the .NET JIT spill. Returns the statements and the vector var of each scalar.
-    let copy (viv: Var) (k: int) : VecStmt list * Dictionary<Var, Var> =
-        let stmts = ResizeArray<VecStmt>()
+    // One vector iteration: copy k of the body, over the lanes k·W further on, indexed by `viv`;
+    // one group of statements per statement of the scalar body. Invariant loads and outside
+    // scalars are splat where first read, once for all copies (`splats`), not hoisted: a broadcast
+    // costs a load, while hundreds of hoisted vectors live across the loop make the .NET JIT spill.
+    let copy (viv: Var) (splats: Dictionary<Var, Var>) (k: int) : VecStmt list list * Dictionary<Var, Var> =
         let subst (a: Addr) =
             { Offset = a.Offset + k * w * Addr.strideOf l.Iv a
               Terms = a.Terms |> List.map (fun (v, s) -> (if v = l.Iv then viv else v), s) }
-        let vec = Dictionary<Var, Var>()
+        let vec = Dictionary<Var, Var>(splats)
         for acc, vacc in vaccs do vec[acc] <- vacc
         let vector (dst: Var) =
             let v = Var.fresh (vecAval dst.Aval.DType)
             vec[dst] <- v
             v
-        let splat (dst: Var) (a: Atom) = stmts.Add(Ext(VSplat(vector dst, a)))
-        let operand (a: Atom) =
+        let splat (dst: Var) (a: Atom) : VecStmt =
+            let v = vector dst
+            splats[dst] <- v
+            Ext(VSplat(v, a))
+        let operand (group: ResizeArray<VecStmt>) (a: Atom) =
             match a with
             | Var v when vec.ContainsKey v -> Var vec[v]
             | Lit _ -> a
             | Var v ->
-                splat v a
+                group.Add(splat v a)
                 Var vec[v]
-        for s in l.Body do
+        let statements (s: VecStmt) : VecStmt list =
+            let group = ResizeArray<VecStmt>()
             match s with
+            | Load(dst, _, a) when Addr.strideOf l.Iv a = 0 && vec.ContainsKey dst -> ()
             | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 ->
                 let x = Var.fresh dst.Aval
-                stmts.Add(Load(x, b, subst a))
-                splat dst (Var x)
-            | Load(dst, b, a) when Addr.strideOf l.Iv a = 1 -> stmts.Add(Ext(VLoad(vector dst, b, subst a)))
-            | Load(dst, b, a) -> stmts.Add(Ext(VGather(vector dst, b, subst a, Addr.strideOf l.Iv a)))
+                group.Add(Load(x, b, subst a))
+                group.Add(splat dst (Var x))
+            | Load(dst, b, a) when Addr.strideOf l.Iv a = 1 -> group.Add(Ext(VLoad(vector dst, b, subst a)))
+            | Load(dst, b, a) -> group.Add(Ext(VGather(vector dst, b, subst a, Addr.strideOf l.Iv a)))
             | Compute(dst, prim, args) ->
-                let vargs = List.map operand args
-                stmts.Add(Compute(vector dst, prim, vargs))
+                let vargs = List.map (operand group) args
+                group.Add(Compute(vector dst, prim, vargs))
             | Store(b, a, x) ->
-                let x = operand x
-                stmts.Add(Ext(VStore(b, subst a, x)))
+                let x = operand group x
+                group.Add(Ext(VStore(b, subst a, x)))
             | Accum(b, a, c, x) ->
                 let old, sum = Var.fresh (vecAval t), Var.fresh (vecAval t)
-                let x = operand x
-                stmts.Add(Ext(VLoad(old, b, subst a)))
-                stmts.Add(Compute(sum, Combiner.binary c, [ Var old; x ]))
-                stmts.Add(Ext(VStore(b, subst a, Var sum)))
+                let x = operand group x
+                group.Add(Ext(VLoad(old, b, subst a)))
+                group.Add(Compute(sum, Combiner.binary c, [ Var old; x ]))
+                group.Add(Ext(VStore(b, subst a, Var sum)))
             | For _ | Fill _ | Call _ | Ext _ -> ()
-        List.ofSeq stmts, vec
+            List.ofSeq group
+        List.map statements l.Body, vec
     let vectorLoop (copies: int) (lo: int) (hi: int) : VecStmt * Var list =
         let viv = Var.fresh l.Iv.Aval
-        let bodies = List.init copies (copy viv)
+        let splats = Dictionary<Var, Var>()
+        let bodies = List.init copies (copy viv splats)
         let vec = snd bodies.Head
         let yields = l.Yield |> List.map (fun a -> match a with Var v when vec.ContainsKey v -> Var vec[v] | _ -> a)
         let results = accs |> List.map (fun _ -> Var.fresh (vecAval t))
         For { Iv = viv; Lo = lo; Hi = hi; Step = w * copies; Parallel = l.Parallel
               Carried = List.map2 (fun (_, vacc) (_, c) -> vacc, Lit(NdArray.withWeak false (Combiner.identity c t))) vaccs accs
               // statement by statement, so that the copies' chains overlap within the CPU's window
-              Body = List.concat (List.transpose (List.map fst bodies))
+              Body = bodies |> List.map fst |> List.transpose |> List.concat |> List.concat
               Yield = yields; Results = results },
         results
     let vectorHi = l.Lo + (l.Hi - l.Lo) / w * w
