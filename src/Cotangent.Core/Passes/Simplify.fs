@@ -1,5 +1,5 @@
-/// simplify: constant folding and IEEE-exact algebraic identities, to a bounded fixpoint (MLIR's
-/// canonicalize with folders). Takes a closed jaxpr; returns one computing bit for bit the same
+/// simplify: constant folding and IEEE-exact algebraic identities, to a fixpoint in one forward
+/// walk (MLIR's canonicalize with folders). Takes a closed jaxpr; returns one computing bit for bit the same
 /// outputs (folding runs the reference interpreter), without the equations that became dead.
 /// Guarantees: an equation is replaced only by an atom or equation of exactly its output aval
 /// (shape, dtype and weak type); folding never turns a broadcast of a scalar into a big constant.
@@ -225,8 +225,11 @@ let private createdKeys =
 /// How deep the ops of rewrites are themselves rewritten within one walk.
 let private maxDepth = 16
 
-/// One forward walk: each equation rewritten by the first fitting rule, folded, or kept.
-/// Returns the new program and the numbers of equations folded and simplified.
+/// One forward walk: each equation rewritten by the first fitting rule, folded, or kept. Rules read
+/// the producers of an equation's operands, which the walk has already rewritten (and it rewrites
+/// the ops a rewrite creates as it places them); the one rule that reads uses (pad trees) waits
+/// for a tree's root. So one walk is a fixpoint. Returns the new program and the numbers of
+/// equations folded and simplified.
 let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
     let facts = Facts()
     let env = Dictionary<Var, Atom>()
@@ -290,17 +293,10 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         { closed.Jaxpr with ConstVars = List.ofSeq constVars; Eqns = List.ofSeq eqns; OutVars = closed.Jaxpr.OutVars |> List.map subst }
     { Jaxpr = jaxpr; Consts = List.ofSeq consts }, folded, simplified
 
-/// Walks after the first: a rewrite can enable another upstream of where the walk is.
-let private maxWalks = 8
-
-/// The `simplify` pass: folds and rewrites until nothing changes (at most `maxWalks` walks), then
-/// erases the equations and constvars that no output reaches any more.
+/// The `simplify` pass: folds and rewrites in one walk, then erases the equations and constvars
+/// that no output reaches any more.
 let simplify (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
-    let rec loop closed n totalFolded totalSimplified =
-        let next, folded, simplified = walk closed
-        if (folded = 0 && simplified = 0) || n + 1 >= maxWalks then next, totalFolded + folded, totalSimplified + simplified
-        else loop next (n + 1) (totalFolded + folded) (totalSimplified + simplified)
-    let result, folded, simplified = loop closed 0 0 0
+    let result, folded, simplified = walk closed
     let cleaned, dceStats = Dce.dce result
     cleaned,
     [ stat "num-folded" "Number of equations folded into constants" folded
