@@ -65,6 +65,12 @@ let private opKey (prim: Prim) =
             | SubJaxpr closed -> name + "=" + LaxText.print closed.Jaxpr
         WithRegions(Lax.name prim, Lax.paramsOf prim |> List.map paramText, regions |> List.collect (fun r -> r.Consts))
 
+/// Keys compared without F#'s structural comparer, which boxes and type-tests every node.
+let private keys =
+    { new IEqualityComparer<struct (OpKey * AtomKey list)> with
+        member _.GetHashCode(struct (op, atoms)) = atoms |> List.fold (fun h a -> h * 31 + a.GetHashCode()) (op.GetHashCode())
+        member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 (fun (x: AtomKey) y -> x.Equals y) xs ys && p.Equals q }
+
 /// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
 /// removals) is removed and its outputs read from the earlier one's.
 let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
@@ -76,7 +82,7 @@ let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
             | true, a -> a
             | _ -> atom
         | Lit _ -> atom
-    let seen = Dictionary<struct (OpKey * AtomKey list), Var list>(HashIdentity.Structural)
+    let seen = Dictionary<struct (OpKey * AtomKey list), Var list>(keys)
     let kept = ResizeArray<Eqn<Prim>>()
     let mutable removed = 0
     for e in closed.Jaxpr.Eqns do
