@@ -6,7 +6,8 @@
 /// `maxKernelOps` ops (the .NET JIT leaves huge methods unoptimized). Guarantees: no op is computed in two
 /// kernels (only views are shared), levels grow along every edge between kernels so placing
 /// kernels in level order is a valid schedule, and the program computes what the lax program
-/// computed (Kernel.eval).
+/// computed (Kernel.eval). Phases, in file order: use/def analysis, input fusions, levels and
+/// sinking, loop fusions, the cut, each group's kernel, copy kernels for needed remaps, placement.
 module Cotangent.Core.Passes.Fuse
 
 open System.Collections.Generic
@@ -92,179 +93,210 @@ let private through (prim: Prim) (x: int[]) (y: int[]) (m: IndexMap) : IndexMap 
 /// the loop JacFwd: 128 and 256 ops per kernel ran 1.2-1.8x slower).
 let maxKernelOps = 64
 
+/// Ops fused into one kernel, rooted at `Root` (the reduction of an input fusion, the first op of
+/// a loop fusion): no two groups share a root or a member.
 type private Group =
-    { Id: int
-      Space: int[]
+    { Space: int[]
       Kind: FusionKind
       Root: int
       Members: HashSet<int> }
 
-let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
-    let eqns = Array.ofList closed.Jaxpr.Eqns
+let private group (root: int) (space: int[]) (kind: FusionKind) =
+    { Space = space; Kind = kind; Root = root; Members = HashSet [ root ] }
+
+// ---------------------------------------------------------------------------------------------
+// Use/def analysis.
+
+/// The program's equations, the one defining each var and the positions reading it; program
+/// outputs count as read at position `Eqns.Length`.
+type private Graph =
+    { Eqns: Eqn<Prim>[]
+      Producer: Dictionary<Var, int>
+      Consumers: Dictionary<Var, ResizeArray<int>> }
+
+let private analyze (jaxpr: Jaxpr<Prim>) : Graph =
+    let eqns = Array.ofList jaxpr.Eqns
     let producer = Dictionary<Var, int>()
     eqns |> Array.iteri (fun i e -> for v in e.Outs do producer[v] <- i)
-    // consumers of each var by equation index; program outputs count as position eqns.Length
     let consumers = Dictionary<Var, ResizeArray<int>>()
     let addUse (v: Var) (at: int) =
         match consumers.TryGetValue v with
         | true, l -> l.Add at
         | _ -> consumers[v] <- ResizeArray [ at ]
     eqns |> Array.iteri (fun i e -> for a in e.Inputs do match a with Var v -> addUse v i | Lit _ -> ())
-    for a in closed.Jaxpr.OutVars do
+    for a in jaxpr.OutVars do
         match a with
         | Var v -> addUse v eqns.Length
         | Lit _ -> ()
-    let usesOf v = match consumers.TryGetValue v with | true, l -> List.ofSeq l | _ -> []
-    let groupOf = Dictionary<int, Group>()
+    { Eqns = eqns; Producer = producer; Consumers = consumers }
+
+let private usesOf (graph: Graph) (v: Var) =
+    match graph.Consumers.TryGetValue v with | true, l -> List.ofSeq l | _ -> []
+
+/// Does eqn i read `v` at the same index as its own output (no broadcasting)?
+let private sameIndex (graph: Graph) (i: int) (v: Var) (space: int[]) =
+    let e = graph.Eqns[i]
+    match role e.Op with
+    | Elementwise -> e.Outs.Head.Aval.Shape = space && v.Aval.Shape = space
+    | Reduction _ -> v.Aval.Shape = space
+    | Remap | Opaque -> false
+
+// ---------------------------------------------------------------------------------------------
+// Grouping.
+
+/// Input fusions, consumers before producers: a reduction absorbs the elementwise ops that feed
+/// only it, at the same index.
+let private inputFusions (graph: Graph) : Group list =
+    let eqns = graph.Eqns
     let groups = ResizeArray<Group>()
-    let newGroup i space kind =
-        let g = { Id = groups.Count; Space = space; Kind = kind; Root = i; Members = HashSet [ i ] }
-        groups.Add g
-        groupOf[i] <- g
-        g
-    // does eqn i read `v` at the same index as its own output (no broadcasting)?
-    let sameIndex (i: int) (v: Var) (space: int[]) =
-        match role eqns[i].Op with
-        | Elementwise -> eqns[i].Outs.Head.Aval.Shape = space && v.Aval.Shape = space
-        | Reduction _ -> v.Aval.Shape = space
-        | Remap | Opaque -> false
-    // Input fusions first (consumers before producers): a reduction absorbs the elementwise ops
-    // that feed only it, at the same index.
+    let groupOf = Dictionary<int, Group>()
     for i in eqns.Length - 1 .. -1 .. 0 do
         let e = eqns[i]
         match role e.Op with
-        | Reduction(c, axes) -> newGroup i (Atom.aval e.Inputs.Head).Shape (Input(c, axes)) |> ignore
+        | Reduction(c, axes) ->
+            let g = group i (Atom.aval e.Inputs.Head).Shape (Input(c, axes))
+            groups.Add g
+            groupOf[i] <- g
         | Elementwise ->
             let out = e.Outs.Head
-            match usesOf out |> List.map (fun u -> if u < eqns.Length then groupOf.TryGetValue u else (false, Unchecked.defaultof<_>)) with
-            | (true, g) :: rest when (match g.Kind with Input _ -> true | Loop -> false)
-                                     && rest |> List.forall (fun (ok, h) -> ok && h.Id = g.Id)
-                                     && usesOf out |> List.forall (fun u -> sameIndex u out g.Space) ->
+            let uses = usesOf graph out
+            match uses |> List.map (fun u -> if u < eqns.Length then groupOf.TryGetValue u else (false, Unchecked.defaultof<_>)) with
+            | (true, g) :: rest when rest |> List.forall (fun (ok, h) -> ok && h.Root = g.Root)
+                                     && uses |> List.forall (fun u -> sameIndex graph u out g.Space) ->
                 g.Members.Add i |> ignore
                 groupOf[i] <- g
             | _ -> ()
         | Remap | Opaque -> ()
-    // Levels: an elementwise op reading a same-space loop op at the same index shares its level;
-    // any other read (a kernel boundary) adds one. Loop ops of one space and level form one
-    // kernel; levels strictly grow across kernel boundaries, so the kernels form a DAG and
-    // sorting by level is a valid order.
+    List.ofSeq groups
+
+/// Levels: an elementwise op reading a same-space loop op at the same index shares its level;
+/// any other read (a kernel boundary) adds one. Loop ops of one space and level form one
+/// kernel; levels strictly grow across kernel boundaries, so the kernels form a DAG and
+/// sorting by level is a valid order.
+let private levels (graph: Graph) (isLoopOp: int -> bool) : int[] =
+    let eqns = graph.Eqns
     let level = Array.zeroCreate eqns.Length
-    let inInput = HashSet<int>(groupOf.Keys)
-    let isLoopOp p = role eqns[p].Op = Elementwise && not (inInput.Contains p)
-    let loopKeys = Dictionary<int[] * int, Group>(HashIdentity.Structural)
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         let contrib (a: Atom) =
             match a with
             | Var v ->
-                match producer.TryGetValue v with
-                | true, p when isLoopOp i && isLoopOp p && sameIndex i v e.Outs.Head.Aval.Shape -> level[p]
+                match graph.Producer.TryGetValue v with
+                | true, p when isLoopOp i && isLoopOp p && sameIndex graph i v e.Outs.Head.Aval.Shape -> level[p]
                 | true, p -> level[p] + 1
                 | _ -> 0
             | Lit _ -> 0
         level[i] <- e.Inputs |> List.fold (fun acc a -> max acc (contrib a)) (if isLoopOp i then 0 else 1)
-    // Sinking (consumers first): a loop op whose every reader is a loop op reading it at the same
-    // index joins the earliest of their levels, so a predicate computed from an iota early lands
-    // in the kernel that selects with it instead of a buffer of its own. Edges keep their order.
+    level
+
+/// Sinking (consumers first): a loop op whose every reader is a loop op reading it at the same
+/// index joins the earliest of their levels, so a predicate computed from an iota early lands
+/// in the kernel that selects with it instead of a buffer of its own. Edges keep their order.
+let private sink (graph: Graph) (isLoopOp: int -> bool) (forward: int[]) : int[] =
+    let eqns = graph.Eqns
+    let level = Array.copy forward
     for i in eqns.Length - 1 .. -1 .. 0 do
         let out = eqns[i].Outs.Head
-        match usesOf out with
+        match usesOf graph out with
         | [] -> ()
-        | uses when isLoopOp i && uses |> List.forall (fun u -> u < eqns.Length && isLoopOp u && sameIndex u out out.Aval.Shape) ->
+        | uses when isLoopOp i && uses |> List.forall (fun u -> u < eqns.Length && isLoopOp u && sameIndex graph u out out.Aval.Shape) ->
             level[i] <- max level[i] (uses |> List.map (fun u -> level[u]) |> List.min)
         | _ -> ()
-    for i in 0 .. eqns.Length - 1 do
-        let e = eqns[i]
+    level
+
+/// Loop fusions: the loop ops of one space and level, in order of their first op.
+let private loopFusions (graph: Graph) (isLoopOp: int -> bool) (level: int[]) : Group list =
+    let groups = ResizeArray<Group>()
+    let byKey = Dictionary<int[] * int, Group>(HashIdentity.Structural)
+    for i in 0 .. graph.Eqns.Length - 1 do
         if isLoopOp i then
-            let key = e.Outs.Head.Aval.Shape, level[i]
-            match loopKeys.TryGetValue key with
-            | true, g ->
-                g.Members.Add i |> ignore
-                groupOf[i] <- g
-            | _ -> loopKeys[key] <- newGroup i e.Outs.Head.Aval.Shape Loop
-    // A loop kernel of more than `maxKernelOps` ops is cut, in program order, into kernels of that
-    // size: values crossing a cut go through buffers, and the emitted methods stay small enough
-    // for the .NET JIT to optimize (it compiles huge methods without optimization).
-    for g in List.ofSeq groups do
+            let space = graph.Eqns[i].Outs.Head.Aval.Shape
+            match byKey.TryGetValue((space, level[i])) with
+            | true, g -> g.Members.Add i |> ignore
+            | _ ->
+                let g = group i space Loop
+                groups.Add g
+                byKey[(space, level[i])] <- g
+    List.ofSeq groups
+
+/// A loop kernel of more than `maxKernelOps` ops is cut, in program order, into kernels of that
+/// size: values crossing a cut go through buffers, and the emitted methods stay small enough
+/// for the .NET JIT to optimize (it compiles huge methods without optimization). The first
+/// piece keeps the group's place; the others follow all groups.
+let private cut (groups: Group list) : Group list =
+    let pieces (g: Group) =
         if g.Kind = Loop && g.Members.Count > maxKernelOps then
-            let members = g.Members |> Seq.sort |> Array.ofSeq
-            g.Members.Clear()
-            for chunk in Array.chunkBySize maxKernelOps members do
-                let target =
-                    if g.Members.Count = 0 then g
-                    else newGroup chunk[0] g.Space Loop
-                for i in chunk do
-                    target.Members.Add i |> ignore
-                    groupOf[i] <- target
-    // which vars must live in buffers: inputs of opaque ops, program outputs, and group members
-    // read outside their group; remaps are materialized only when some buffer reader needs them
-    let needed = HashSet<Var>()
-    // Follows remaps back from `v`, read through `m`, to a buffer (and its view) or a literal.
-    let rec resolve (v: Var) (m: IndexMap) : Choice<Var * View, NdArray> =
-        let stop (x: Var) view =
-            needed.Add x |> ignore
-            Choice1Of2(x, view)
-        match producer.TryGetValue v with
-        | true, p when role eqns[p].Op = Remap ->
-            match eqns[p].Inputs.Head with
-            | Lit l -> Choice2Of2 l
-            | Var x ->
-                match through eqns[p].Op x.Aval.Shape v.Aval.Shape m with
-                | Some mx -> resolve x mx
-                // a regrouping reshape keeps row-major order: read the operand's buffer linearly
-                | None -> stop x (linear v.Aval.Shape m)
-        | _ -> stop v (linear v.Aval.Shape m)
-    // The scalar body of a kernel over `space` computing `members` (eqn indices) and returning
-    // `results`; with the (buffer, view) pairs it reads, one per body input.
-    let body (space: int[]) (members: int list) (results: Atom list) =
-        let env = Dictionary<Var, Var>()
-        let inputs = ResizeArray<Var * View>()
-        let invars = ResizeArray<Var>()
-        let seen = Dictionary<struct (int64 * View), Var>(HashIdentity.Structural)
-        let inputFor (v: Var) =
-            match resolve v (broadcastMap v.Aval.Shape space) with
-            | Choice2Of2 l -> Lit l
-            | Choice1Of2(src, view) ->
-                match seen.TryGetValue(struct (src.Id, view)) with
-                | true, iv -> Var iv
-                | _ ->
-                    let iv = Var.fresh { src.Aval with Shape = [||] }
-                    seen[struct (src.Id, view)] <- iv
-                    inputs.Add((src, view))
-                    invars.Add iv
-                    Var iv
-        let memberSet = HashSet members
-        let atom (reader: int) (a: Atom) =
-            match a with
-            | Lit l -> Lit l
-            | Var v ->
-                match producer.TryGetValue v with
-                | true, p when memberSet.Contains p && sameIndex reader v space -> Var env[v]
-                | _ -> inputFor v
-        let bodyEqns =
-            members
-            |> List.sort
-            |> List.map (fun i ->
-                let e = eqns[i]
-                let ins = e.Inputs |> List.map (atom i)
-                let outs = e.Outs |> List.map (fun v -> let b = Var.fresh { v.Aval with Shape = [||] } in env[v] <- b; b)
-                { Op = e.Op; Inputs = ins; Outs = outs; Source = e.Source })
-        let outs = results |> List.map (fun a -> match a with Var v when env.ContainsKey v -> Var env[v] | Var v -> inputFor v | Lit l -> Lit l)
-        { ConstVars = []; InVars = List.ofSeq invars; Eqns = bodyEqns; OutVars = outs }, List.ofSeq inputs
-    let mutable kernels = 0
-    let makeFusion (space: int[]) kind (members: int list) (reads: Atom list) (outs: Var list) source =
-        let b, inputs = body space members reads
-        let name = $"fusion.{kernels}"
-        kernels <- kernels + 1
-        { Op = Fusion { Name = name; Kind = kind; Space = List.ofArray space; Views = List.map snd inputs; Body = b }
-          Inputs = inputs |> List.map (fst >> Var)
-          Outs = outs
-          Source = source }
-    // Opaque ops and program outputs read whole buffers.
-    for e in eqns do
-        if role e.Op = Opaque then
-            for a in e.Inputs do match a with Var v -> needed.Add v |> ignore | Lit _ -> ()
-    for a in closed.Jaxpr.OutVars do match a with Var v -> needed.Add v |> ignore | Lit _ -> ()
+            g.Members |> Seq.sort |> Array.ofSeq |> Array.chunkBySize maxKernelOps |> List.ofArray
+            |> List.mapi (fun k chunk -> { g with Root = (if k = 0 then g.Root else chunk[0]); Members = HashSet chunk })
+        else [ g ]
+    let cuts = groups |> List.map pieces
+    List.map List.head cuts @ List.collect List.tail cuts
+
+// ---------------------------------------------------------------------------------------------
+// Kernels.
+
+/// Follows remaps back from `v`, read through `m`, to a buffer (and its view) or a literal.
+let rec private resolve (graph: Graph) (v: Var) (m: IndexMap) : Choice<Var * View, NdArray> =
+    match graph.Producer.TryGetValue v with
+    | true, p when role graph.Eqns[p].Op = Remap ->
+        match graph.Eqns[p].Inputs.Head with
+        | Lit l -> Choice2Of2 l
+        | Var x ->
+            match through graph.Eqns[p].Op x.Aval.Shape v.Aval.Shape m with
+            | Some mx -> resolve graph x mx
+            // a regrouping reshape keeps row-major order: read the operand's buffer linearly
+            | None -> Choice1Of2(x, linear v.Aval.Shape m)
+    | _ -> Choice1Of2(v, linear v.Aval.Shape m)
+
+/// The scalar body of a kernel over `space` computing `members` (eqn indices) and returning
+/// `results`; with the (buffer, view) pairs it reads, one per body input.
+let private body (graph: Graph) (space: int[]) (members: int list) (results: Atom list) =
+    let env = Dictionary<Var, Var>()
+    let inputs = ResizeArray<Var * View>()
+    let invars = ResizeArray<Var>()
+    let seen = Dictionary<struct (int64 * View), Var>(HashIdentity.Structural)
+    let inputFor (v: Var) =
+        match resolve graph v (broadcastMap v.Aval.Shape space) with
+        | Choice2Of2 l -> Lit l
+        | Choice1Of2(src, view) ->
+            match seen.TryGetValue(struct (src.Id, view)) with
+            | true, iv -> Var iv
+            | _ ->
+                let iv = Var.fresh { src.Aval with Shape = [||] }
+                seen[struct (src.Id, view)] <- iv
+                inputs.Add((src, view))
+                invars.Add iv
+                Var iv
+    let memberSet = HashSet members
+    let atom (reader: int) (a: Atom) =
+        match a with
+        | Lit l -> Lit l
+        | Var v ->
+            match graph.Producer.TryGetValue v with
+            | true, p when memberSet.Contains p && sameIndex graph reader v space -> Var env[v]
+            | _ -> inputFor v
+    let bodyEqns =
+        members
+        |> List.sort
+        |> List.map (fun i ->
+            let e = graph.Eqns[i]
+            let ins = e.Inputs |> List.map (atom i)
+            let outs = e.Outs |> List.map (fun v -> let b = Var.fresh { v.Aval with Shape = [||] } in env[v] <- b; b)
+            { Op = e.Op; Inputs = ins; Outs = outs; Source = e.Source })
+    let outs = results |> List.map (fun a -> match a with Var v when env.ContainsKey v -> Var env[v] | Var v -> inputFor v | Lit l -> Lit l)
+    { ConstVars = []; InVars = List.ofSeq invars; Eqns = bodyEqns; OutVars = outs }, List.ofSeq inputs
+
+/// A kernel.fusion eqn whose inputs are the buffers its body reads.
+let private fusion (graph: Graph) (name: string) (space: int[]) kind (members: int list) (reads: Atom list) (outs: Var list) source =
+    let b, inputs = body graph space members reads
+    { Op = Fusion { Name = name; Kind = kind; Space = List.ofArray space; Views = List.map snd inputs; Body = b }
+      Inputs = inputs |> List.map (fst >> Var)
+      Outs = outs
+      Source = source }
+
+/// Each group's kernel, keyed by its root; kernels are named `fusion.N` in the order built.
+let private groupKernels (graph: Graph) (groups: Group list) : Dictionary<int, Eqn<Op>> =
+    let eqns = graph.Eqns
     let built = Dictionary<int, Eqn<Op>>()
     for g in groups do
         // outputs: members used outside the group or returned; an input fusion has its root only
@@ -273,41 +305,70 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
             | Input _ -> [ g.Root ]
             | Loop ->
                 g.Members
-                |> Seq.filter (fun i -> usesOf eqns[i].Outs.Head |> List.exists (fun u -> u = eqns.Length || not (g.Members.Contains u)))
+                |> Seq.filter (fun i -> usesOf graph eqns[i].Outs.Head |> List.exists (fun u -> u = eqns.Length || not (g.Members.Contains u)))
                 |> Seq.sort |> List.ofSeq
         let reads, members =
             match g.Kind with
             | Loop -> outs |> List.map (fun i -> Var eqns[i].Outs.Head), List.ofSeq g.Members
             | Input _ -> [ eqns[g.Root].Inputs.Head ], g.Members |> Seq.filter (fun i -> i <> g.Root) |> List.ofSeq
-        built[g.Root] <- makeFusion g.Space g.Kind members reads (outs |> List.map (fun i -> eqns[i].Outs.Head)) eqns[g.Root].Source
-    // Remaps whose result a buffer reader needs become copy kernels (which may need more).
+        built[g.Root] <- fusion graph $"fusion.{built.Count}" g.Space g.Kind members reads (outs |> List.map (fun i -> eqns[i].Outs.Head)) eqns[g.Root].Source
+    built
+
+/// Remaps whose result a buffer reader needs become copy kernels (which may need more), keyed
+/// by the remap's position and added to `kernels`. Buffer readers: opaque ops and program
+/// outputs, and kernels (their inputs are the buffers their views read).
+let private materializeRemaps (graph: Graph) (outVars: Atom list) (kernels: Dictionary<int, Eqn<Op>>) =
+    let built = Dictionary<int, Eqn<Op>>(kernels)
+    let needed = HashSet<Var>()
+    let need (atoms: Atom list) = for a in atoms do match a with Var v -> needed.Add v |> ignore | Lit _ -> ()
+    for e in graph.Eqns do
+        if role e.Op = Opaque then need e.Inputs
+    need outVars
+    for k in kernels.Values do need k.Inputs
     let mutable changed = true
     while changed do
         changed <- false
-        for i in 0 .. eqns.Length - 1 do
-            let e = eqns[i]
+        for i in 0 .. graph.Eqns.Length - 1 do
+            let e = graph.Eqns[i]
             if role e.Op = Remap && needed.Contains e.Outs.Head && not (built.ContainsKey i) then
                 let out = e.Outs.Head
-                built[i] <- makeFusion out.Aval.Shape Loop [] [ Var out ] [ out ] e.Source
+                let copy = fusion graph $"fusion.{built.Count}" out.Aval.Shape Loop [] [ Var out ] [ out ] e.Source
+                built[i] <- copy
+                need copy.Inputs
                 changed <- true
-    // units in level order (ties by first position): kernels, opaque ops, materialized remaps
-    let units =
-        [ for g in groups -> g.Root, (match g.Kind with Loop -> level[Seq.head g.Members] | Input _ -> level[g.Root]), Seq.min g.Members
-          for i in 0 .. eqns.Length - 1 do
-              if role eqns[i].Op = Opaque || (role eqns[i].Op = Remap && built.ContainsKey i) then yield i, level[i], i ]
-        |> List.sortBy (fun (_, l, first) -> l, first)
-    let out = ResizeArray<Eqn<Op>>()
-    for key, _, _ in units do
+    built
+
+// ---------------------------------------------------------------------------------------------
+// Placement.
+
+/// Kernels (keyed by root), opaque ops and materialized remaps in level order, ties by first
+/// position. A group's members share its root's level.
+let private place (graph: Graph) (groups: Group list) (level: int[]) (built: Dictionary<int, Eqn<Op>>) : Eqn<Op> list =
+    let eqns = graph.Eqns
+    [ for g in groups -> g.Root, level[g.Root], Seq.min g.Members
+      for i in 0 .. eqns.Length - 1 do
+          if role eqns[i].Op = Opaque || (role eqns[i].Op = Remap && built.ContainsKey i) then yield i, level[i], i ]
+    |> List.sortBy (fun (_, l, first) -> l, first)
+    |> List.map (fun (key, _, _) ->
         match built.TryGetValue key with
-        | true, k -> out.Add k
+        | true, k -> k
         | _ ->
             let e = eqns[key]
-            out.Add { Op = Lax e.Op; Inputs = e.Inputs; Outs = e.Outs; Source = e.Source }
-    let fusedOps = groups |> Seq.sumBy (fun g -> g.Members.Count)
-    { Jaxpr = { ConstVars = closed.Jaxpr.ConstVars; InVars = closed.Jaxpr.InVars; Eqns = List.ofSeq out; OutVars = closed.Jaxpr.OutVars }
+            { Op = Lax e.Op; Inputs = e.Inputs; Outs = e.Outs; Source = e.Source })
+
+let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
+    let graph = analyze closed.Jaxpr
+    let inputs = inputFusions graph
+    let inInput = HashSet(inputs |> Seq.collect (fun g -> g.Members))
+    let isLoopOp i = role graph.Eqns[i].Op = Elementwise && not (inInput.Contains i)
+    let level = levels graph isLoopOp |> sink graph isLoopOp
+    let groups = inputs @ cut (loopFusions graph isLoopOp level)
+    let built = groupKernels graph groups |> materializeRemaps graph closed.Jaxpr.OutVars
+    let j = closed.Jaxpr
+    { Jaxpr = { ConstVars = j.ConstVars; InVars = j.InVars; Eqns = place graph groups level built; OutVars = j.OutVars }
       Consts = closed.Consts },
-    kernels,
-    fusedOps
+    built.Count,
+    groups |> List.sumBy (fun g -> g.Members.Count)
 
 /// Runs the pass; statistics: kernels formed and lax ops fused into them.
 let run (closed: ClosedJaxpr<Prim>) =
