@@ -13,7 +13,7 @@ open Cotangent.Core.Passes.PassTypes
 
 /// An input as CSE compares it: a var by identity, a literal by dtype, weak type, shape and bits.
 [<Struct>]
-type private AtomKey =
+type internal AtomKey =
     | VarKey of id: int64
     | LitKey of dtype: DType * weak: bool * shape: int list * bits: int64 list
 
@@ -25,7 +25,7 @@ let private bits (a: NdArray) : int64 list =
     | F32Data d -> d |> Seq.map (fun x -> int64 (BitConverter.SingleToInt32Bits x)) |> List.ofSeq
     | F64Data d -> d |> Seq.map BitConverter.DoubleToInt64Bits |> List.ofSeq
 
-let private atomKey (atom: Atom) =
+let internal atomKey (atom: Atom) =
     match atom with
     | Var v -> VarKey v.Id
     | Lit a -> LitKey(a.Aval.DType, a.Aval.Weak, List.ofArray a.Aval.Shape, bits a)
@@ -65,11 +65,12 @@ let private opKey (prim: Prim) =
             | SubJaxpr closed -> name + "=" + LaxText.print closed.Jaxpr
         WithRegions(Lax.name prim, Lax.paramsOf prim |> List.map paramText, regions |> List.collect (fun r -> r.Consts))
 
-/// Keys compared without F#'s structural comparer, which boxes and type-tests every node.
-let private keys =
-    { new IEqualityComparer<struct (OpKey * AtomKey list)> with
-        member _.GetHashCode(struct (op, atoms)) = atoms |> List.fold (fun h a -> h * 31 + a.GetHashCode()) (op.GetHashCode())
-        member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 (fun (x: AtomKey) y -> x.Equals y) xs ys && p.Equals q }
+/// Keys of an op on atoms, compared without F#'s structural comparer (which boxes and type-tests
+/// every node); simplify hash-conses the equations it creates with them too.
+let internal keys<'op when 'op: equality> =
+    { new IEqualityComparer<struct ('op * AtomKey list)> with
+        member _.GetHashCode(struct (op, atoms)) = atoms |> List.fold (fun h a -> h * 31 + a.GetHashCode()) (hash op)
+        member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 (fun (x: AtomKey) y -> x.Equals y) xs ys && p = q }
 
 /// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
 /// removals) is removed and its outputs read from the earlier one's.
@@ -82,7 +83,7 @@ let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
             | true, a -> a
             | _ -> atom
         | Lit _ -> atom
-    let seen = Dictionary<struct (OpKey * AtomKey list), Var list>(keys)
+    let seen = Dictionary<struct (OpKey * AtomKey list), Var list>(keys<OpKey>)
     let kept = ResizeArray<Eqn<Prim>>()
     let mutable removed = 0
     for e in closed.Jaxpr.Eqns do

@@ -209,19 +209,6 @@ let private fold (facts: Facts) (e: Eqn<Prim>) (inputs: Atom list) : NdArray lis
         else None
     else None
 
-/// Keys of equations by op and operands: vars by id, literals by value (F#'s structural
-/// comparer boxes and type-tests every node, which made this table most of simplify's time).
-let private createdKeys =
-    let atomHash (a: Atom) = match a with Var v -> int v.Id | Lit l -> hash l
-    let atomEq (a: Atom) (b: Atom) =
-        match a, b with
-        | Var x, Var y -> x.Id = y.Id
-        | Lit x, Lit y -> x = y
-        | _ -> false
-    { new IEqualityComparer<struct (Prim * Atom list)> with
-        member _.GetHashCode(struct (p, atoms)) = atoms |> List.fold (fun h a -> h * 31 + atomHash a) (hash p)
-        member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 atomEq xs ys && p = q }
-
 /// How deep the ops of rewrites are themselves rewritten within one walk.
 let private maxDepth = 16
 
@@ -248,7 +235,7 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         eqns.Add e
         for o in e.Outs do facts.Producers[o] <- e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
-    let created = Dictionary<struct (Prim * Atom list), Var>(createdKeys)
+    let created = Dictionary<struct (Prim * Cse.AtomKey list), Var>(Cse.keys<Prim>)
     let mutable folded, simplified = 0, 0
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted
@@ -280,10 +267,11 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
                         constVars.Add o
                         consts.Add r) e.Outs results
             | None when depth > 0 ->
-                match created.TryGetValue(struct (e.Op, inputs)) with
+                let key = struct (e.Op, List.map Cse.atomKey inputs)
+                match created.TryGetValue key with
                 | true, v -> env[e.Outs.Head] <- Var v
                 | _ ->
-                    created[struct (e.Op, inputs)] <- e.Outs.Head
+                    created[key] <- e.Outs.Head
                     emit { e with Inputs = inputs }
             | None -> emit { e with Inputs = inputs }
     // an equation nothing reads (a rewrite's leftover, say) is dropped, not rewritten again

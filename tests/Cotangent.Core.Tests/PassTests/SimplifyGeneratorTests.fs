@@ -98,3 +98,18 @@ let ``an add_any tree of pads folds at its root; an inner sum read twice is a ro
     Assert.Equal(2, count "concatenate[dimension=0]" (raw after))
     let args = [ NdArray.ofFloat32 [| 1 |] [| -0.0f |]; NdArray.ofFloat32 [| 1 |] [| 2.5f |]; NdArray.ofFloat32 [| 2 |] [| -0.0f; 1.0f |] ]
     same closed after args
+
+[<Fact>]
+let ``the scalars of folded selects keep their signed zeros apart`` () =
+    // grad of sum(abs c): 1 + select(c >= 0, 1, 0) - select(c >= 0, 0, 1) folds to a select whose
+    // false case is 1 + 0 + -1 = +0.0 and true case 2 + -0.0 = 2: splats of 0.0 and -0.0 are two
+    let splat (app: Prim -> Atom list -> Atom) (v: float) = app (BroadcastInDim([ 2 ], [])) [ Lit(NdArray.scalar F64 false v) ]
+    let closed =
+        build [ Aval.make F64 [| 2 |] ] [] (fun app _ xs ->
+            let e = app Ge [ xs[0]; Lit(NdArray.scalar F64 false 0.0) ]
+            let k = app SelectN [ e; splat app 1.0; splat app 0.0 ]
+            let l = app SelectN [ e; splat app 0.0; splat app 1.0 ]
+            [ app AddAny [ app AddAny [ splat app 1.0; l ]; app Neg [ k ] ] ])
+    let after, _ = run Simplify.simplify closed
+    Assert.Equal(1, count "select_n" (raw after))
+    same closed after [ NdArray.ofFloats F64 [| 2 |] [| 0.159516; -0.156027 |] ]
