@@ -207,14 +207,18 @@ let ``iota and concatenate run as direct buffer calls and equal the interpreter`
 
 [<Fact>]
 let ``a loop kernel longer than maxKernelOps is cut into kernels in program order`` () =
-    let f (args: Value list) =
-        let mutable x = args[0]
-        for _ in 1 .. 3 * Passes.Fuse.maxKernelOps / 2 do
-            x <- N.sin (N.add x args[1])
-        [ x ]
-    let x, y = f32 [| 20 |], f32 [| 20 |]
-    let closed = trace f [ x; y ]
-    let k, _ = fuse closed
-    let sizes = fusions k |> List.map (fun f -> f.Body.Eqns.Length)
-    Assert.Equal<int list>([ Passes.Fuse.maxKernelOps; Passes.Fuse.maxKernelOps; Passes.Fuse.maxKernelOps ], sizes)
-    Assert.Equal<NdArray list>(Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; y ], Kernel.eval k [ x; y ])
+    // 64 ops per kernel over 20 and 1000 elements (one core, vectors), 256 over a scalar
+    for shape, most in [ [| 20 |], 64; [| 1000 |], 64; [||], 256 ] do
+        Assert.Equal(most, Passes.Fuse.maxKernelOps shape)
+        let f (args: Value list) =
+            let mutable x = args[0]
+            for _ in 1 .. 3 * most / 2 do
+                x <- N.sin (N.add x args[1])
+            [ x ]
+        let x, y = f32 shape, f32 shape
+        let closed = trace f [ x; y ]
+        let k, _ = fuse closed
+        let sizes = fusions k |> List.map (fun f -> f.Body.Eqns.Length)
+        Assert.Equal<int list>([ most; most; most ], sizes)
+        Assert.Equal<NdArray list>(Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; y ], Kernel.eval k [ x; y ])
+    Assert.Equal(256, Passes.Fuse.maxKernelOps [| 256; 256 |])

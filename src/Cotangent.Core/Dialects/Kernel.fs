@@ -41,6 +41,9 @@ type Op =
     | Lax of Prim
     | Fusion of Fusion
 
+/// Kernels (loops) with at least this many elements of work are split across cores.
+let parallelThreshold = 1 <<< 15
+
 module Combiner =
     let name c =
         match c with

@@ -88,10 +88,15 @@ let private through (prim: Prim) (x: int[]) (y: int[]) (m: IndexMap) : IndexMap 
             pick rows
     | _ -> None
 
-/// The most ops one loop kernel holds (see the cut below): the vectorizer interleaves four copies
-/// of a small body, and at 64 ops the emitted method keeps its chains in registers (measured on
-/// the loop JacFwd: 128 and 256 ops per kernel ran 1.2-1.8x slower).
-let maxKernelOps = 64
+/// The most ops one loop kernel over `space` holds (see the cut below). A kernel over fewer
+/// elements than the parallel threshold (and at least a vector's) runs on one core, latency-bound,
+/// as four interleaved vector copies of its body: 64 ops keep their chains in registers (the loop
+/// JacFwd ran 1.2-1.8x slower at 128 and 256). A bigger kernel is memory-bound, where every cut
+/// costs a buffer's round trip, and a scalar one gains nothing from small bodies: 256, only so
+/// that the .NET JIT still optimizes the method.
+let maxKernelOps (space: int[]) =
+    let n = Shape.size space
+    if n >= 8 && n < parallelThreshold then 64 else 256
 
 /// Ops fused into one kernel, rooted at `Root` (the reduction of an input fusion, the first op of
 /// a loop fusion): no two groups share a root or a member.
@@ -225,8 +230,8 @@ let private loopFusions (graph: Graph) (isLoopOp: int -> bool) (level: int[]) : 
 /// piece keeps the group's place; the others follow all groups.
 let private cut (groups: Group list) : Group list =
     let pieces (g: Group) =
-        if g.Kind = Loop && g.Members.Count > maxKernelOps then
-            g.Members |> Seq.sort |> Array.ofSeq |> Array.chunkBySize maxKernelOps |> List.ofArray
+        if g.Kind = Loop && g.Members.Count > maxKernelOps g.Space then
+            g.Members |> Seq.sort |> Array.ofSeq |> Array.chunkBySize (maxKernelOps g.Space) |> List.ofArray
             |> List.mapi (fun k chunk -> { g with Root = (if k = 0 then g.Root else chunk[0]); Members = HashSet chunk })
         else [ g ]
     let cuts = groups |> List.map pieces

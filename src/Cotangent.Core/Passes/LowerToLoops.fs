@@ -12,9 +12,6 @@ open Cotangent.Core.Dialects.Kernel
 open Cotangent.Core.Dialects.Loop
 open Cotangent.Core.Dialects.Vec
 
-/// Loops with at least this many elements of work are split across cores.
-let parallelThreshold = 1 <<< 15
-
 let private iv () = Var.fresh (Aval.scalar I32)
 
 /// Merges adjacent dims that every view (and the row-major output) walks contiguously and that
