@@ -166,12 +166,18 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                 | Var v when lastUse[root v] = i && not (resultOf.ContainsKey (root v)) -> Some buffers[root v]
                 | _ -> None)
             |> List.distinctBy (fun b -> b.Id)
-        // in place: an elementwise output over an input read at the same element it writes
+        // in place: an elementwise output over an input read at the same element it writes; an
+        // input read through any other view rules out its storage, aliases included (a transpose
+        // of a reshape's alias must not write over the reshape's operand)
         let reusable =
             match e.Op with
             | Fusion f when f.Kind = Loop ->
                 let whole = View.contiguous f.Space
-                let strided = HashSet<int>(List.zip f.Views ins |> List.choose (fun (view, b) -> if view <> whole then Some b.Id else None))
+                let strided =
+                    HashSet<int>(List.zip f.Views e.Inputs |> List.choose (fun (view, a) ->
+                        match a with
+                        | Var v when view <> whole -> Some buffers[root v].Id
+                        | Var _ | Lit _ -> None))
                 dying |> List.filter (fun b -> not (strided.Contains b.Id))
             | _ -> []
         let reused = HashSet<int>()
