@@ -41,9 +41,10 @@ let freeVars (stmts: Stmt<VecOp> list) : Set<Var> =
             | Compute(dst, _, args) -> bind dst; List.iter atom args
             | Store(_, a, v) | Accum(_, a, _, v) -> addr a; atom v
             | Fill _ | Call _ -> ()
-            | Ext(VLoad(dst, _, a)) | Ext(VGather(dst, _, a, _)) -> bind dst; addr a
-            | Ext(VStore(_, a, v)) -> addr a; atom v
-            | Ext(VSplat(dst, v)) | Ext(VReduce(dst, _, v)) -> bind dst; atom v
+            | Ext x ->
+                let binds, reads, _ = extVars x
+                List.iter atom reads
+                List.iter bind binds
     walk stmts
     Set.ofSeq used - Set.ofSeq bound
 
@@ -55,8 +56,8 @@ let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
         match s with
         | Load(_, b, _) | Store(b, _, _) | Accum(b, _, _, _) | Fill(b, _) -> add b
         | Call(_, ins, outs) -> List.iter add ins; List.iter add outs
-        | Ext(VLoad(_, b, _)) | Ext(VGather(_, b, _, _)) | Ext(VStore(b, _, _)) -> add b
-        | For _ | Compute _ | Ext(VSplat _) | Ext(VReduce _) -> ()) stmts
+        | Ext x -> let _, _, buffers = extVars x in List.iter add buffers
+        | For _ | Compute _ -> ()) stmts
     List.ofSeq seen.Values
 
 /// Vector256.Create with one argument per lane (8 floats or 4 doubles).

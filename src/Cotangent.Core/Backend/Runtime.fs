@@ -85,17 +85,11 @@ let private fill (b: Buffer) (p: nativeint) (value: NdArray) =
     | F32Data d -> (span<float32> p n).Fill d[0]
     | F64Data d -> (span<float> p n).Fill d[0]
 
-let private elementBytes (dtype: DType) =
-    match dtype with
-    | Bool -> 1
-    | I32 | U32 | F32 -> 4
-    | F64 -> 8
-
 /// concatenate as block copies between the buffers: each output row along `dim`'s outer dims is
 /// the inputs' rows one after another.
 let private concatenate (dim: int) (inputs: CallOperand list) (out: CallOperand) =
     let shape = out.Buffer.Aval.Shape
-    let size = int64 (elementBytes out.Buffer.Aval.DType)
+    let size = int64 (elementSize out.Buffer.Aval.DType)
     let outer = Shape.size shape[.. dim - 1]
     let inner = int64 (Shape.size shape[dim + 1 ..])
     let row = int64 shape[dim] * inner * size
@@ -190,8 +184,8 @@ let private defined (s: Stmt<VecOp>) : Var list =
     match s with
     | For l -> l.Results
     | Load(dst, _, _) | Compute(dst, _, _) -> [ dst ]
-    | Ext(VLoad(dst, _, _)) | Ext(VGather(dst, _, _, _)) | Ext(VSplat(dst, _)) | Ext(VReduce(dst, _, _)) -> [ dst ]
-    | Store _ | Accum _ | Fill _ | Call _ | Ext(VStore _) -> []
+    | Ext x -> let binds, _, _ = extVars x in binds
+    | Store _ | Accum _ | Fill _ | Call _ -> []
 
 /// Statements above which a run is cut into another segment where no value crosses the cut: the
 /// .NET JIT compiles methods of thousands of locals without optimization (MinOpts).
@@ -202,8 +196,9 @@ let private maxSegment = 1000
 /// `maxSegment` statements where no value crosses).
 let private plan (body: Stmt<VecOp> list) : Step list =
     let stmts = Array.ofList body
+    let reads = stmts |> Array.map (fun s -> Emit.freeVars [ s ])
     let lastUse = Collections.Generic.Dictionary<Var, int>()
-    stmts |> Array.iteri (fun i s -> for v in Emit.freeVars [ s ] do lastUse[v] <- i)
+    reads |> Array.iteri (fun i vs -> for v in vs do lastUse[v] <- i)
     let steps = ResizeArray<Step>()
     let run = ResizeArray<Stmt<VecOp>>()
     let mutable runSize = 0
@@ -222,7 +217,7 @@ let private plan (body: Stmt<VecOp> list) : Step list =
         match s with
         | Fill(b, v) -> flush (); steps.Add(FillStep(b, v))
         | Call(p, ins, outs) -> flush (); steps.Add(CallStep(p, ins, outs))
-        | For l when l.Parallel && l.Carried.IsEmpty && (Emit.freeVars [ s ]).IsEmpty -> flush (); segment (Some l) [ s ]
+        | For l when l.Parallel && l.Carried.IsEmpty && reads[i].IsEmpty -> flush (); segment (Some l) [ s ]
         | For _ | Load _ | Compute _ | Store _ | Accum _ | Ext _ ->
             run.Add s
             runSize <- runSize + size [ s ]

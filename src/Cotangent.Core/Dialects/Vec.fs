@@ -50,8 +50,9 @@ let isScalarOnly (p: VecProgram) =
     iterStmts (fun s -> match s with Ext _ -> ok <- false | _ -> ()) p.Body
     ok
 
-/// The vars a vec op binds, the atoms it reads and the buffers it touches (for the verifier).
-let private extVars (op: VecOp) =
+/// The vars a vec op binds, the atoms it reads and the buffers it touches (for the verifier and
+/// the runtime's segment cuts).
+let extVars (op: VecOp) =
     match op with
     | VLoad(dst, src, a) | VGather(dst, src, a, _) -> [ dst ], (a.Terms |> List.map (fst >> Var)), [ src ]
     | VStore(dst, a, v) -> [], v :: (a.Terms |> List.map (fst >> Var)), [ dst ]

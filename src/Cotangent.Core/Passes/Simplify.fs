@@ -15,7 +15,7 @@ open Cotangent.Core.Passes.PassTypes
 open Cotangent.Core.Passes.SimplifyFacts
 
 // ---------------------------------------------------------------------------------------------
-// Rules. Each proposes rewrites; `fits` keeps the first whose aval is the equation's exactly.
+// Rules. Each proposes rewrites; `fitted` keeps the first whose aval is the equation's exactly.
 
 let private forward (inputs: Atom list) = List.truncate 1 inputs |> List.map Forward
 
@@ -174,10 +174,11 @@ let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (self: Var) (o
         yield! SimplifyGenerators.foldIntoSelect facts prim inputs out
     }
 
-/// The rewrite fits a one-output equation binding `outs` when it gives exactly that aval.
-let private fits (outs: Var list) (rewrite: Rewrite) =
+/// The rewrite fits a one-output equation binding `outs` when it gives exactly that aval; then the
+/// rewrite with the aval of each of its ops (placing them needs no type rule again).
+let private fitted (outs: Var list) (rewrite: Rewrite) : (Rewrite * Aval list) option =
     match outs, rewrite with
-    | [ o ], Forward a -> Atom.aval a = o.Aval
+    | [ o ], Forward a -> if Atom.aval a = o.Aval then Some(rewrite, []) else None
     | [ o ], Ops ops ->
         try
             let avals = ResizeArray<Aval>()
@@ -186,9 +187,9 @@ let private fits (outs: Var list) (rewrite: Rewrite) =
                 match LaxTypes.abstractEval prim ins with
                 | [ a ] -> avals.Add a
                 | _ -> raise (CotangentException(Lax.name prim, "a rewrite's op has one result", None))
-            avals[avals.Count - 1] = o.Aval
-        with :? CotangentException -> false
-    | _, (Forward _ | Ops _) -> false
+            if avals[avals.Count - 1] = o.Aval then Some(rewrite, List.ofSeq avals) else None
+        with :? CotangentException -> None
+    | _, (Forward _ | Ops _) -> None
 
 // ---------------------------------------------------------------------------------------------
 // Folding: an equation whose inputs are all known runs in the interpreter, unless it would make
@@ -242,17 +243,17 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
     let rec place (depth: int) (e: Eqn<Prim>) =
         let inputs = e.Inputs |> List.map subst
         let out = match e.Outs with [ o ] -> o.Aval | _ -> Aval.scalar Bool
-        let rewrite = if depth > maxDepth then None else rules facts e.Op inputs e.Outs.Head out |> Seq.tryFind (fits e.Outs)
+        let rewrite = if depth > maxDepth then None else rules facts e.Op inputs e.Outs.Head out |> Seq.tryPick (fitted e.Outs)
         match rewrite with
-        | Some(Forward a) ->
+        | Some(Forward a, _) ->
             simplified <- simplified + 1
             env[e.Outs.Head] <- a
-        | Some(Ops ops) ->
+        | Some(Ops ops, avals) ->
             simplified <- simplified + 1
             let results = ResizeArray<Atom>()
-            ops |> List.iteri (fun k (prim, operands) ->
+            List.zip ops avals |> List.iteri (fun k ((prim, operands), aval) ->
                 let args = operands |> List.map (fun x -> match x with In a -> a | Prev j -> results[j])
-                let o = if k = ops.Length - 1 then e.Outs.Head else Var.fresh (LaxTypes.abstractEval prim (List.map Atom.aval args)).Head
+                let o = if k = ops.Length - 1 then e.Outs.Head else Var.fresh aval
                 place (depth + 1) { e with Op = prim; Inputs = args; Outs = [ o ] }
                 results.Add(subst (Var o)))
         | None ->

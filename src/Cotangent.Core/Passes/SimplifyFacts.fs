@@ -54,7 +54,6 @@ type Facts() =
             | Lit _ -> ()
         for e in jaxpr.Eqns do List.iter (read (Some e)) e.Inputs
         for a in jaxpr.OutVars do read None a
-        for a in jaxpr.OutVars do match a with Var v -> this.Users[v] <- None | Lit _ -> ()
 
     /// The one equation of the input program that reads `v`, if exactly one does.
     member this.SoleUser(v: Var) =
