@@ -378,6 +378,9 @@ public class JitCompileBenchmarks
 /// <summary>The `--probe` mode: each workload once, results checked, rough Stopwatch times.</summary>
 public static class JitProbe
 {
+    /// <summary>Repetitions of the compile probes: COTANGENT_PROBE_REPS, default 8.</summary>
+    private static int RepsFromEnv() => int.TryParse(Environment.GetEnvironmentVariable("COTANGENT_PROBE_REPS"), out var n) ? n : 8;
+
     public static void Run(string[] which)
     {
         bool Want(string s) => which.Length == 0 || which.Any(w => s.Contains(w, StringComparison.OrdinalIgnoreCase));
@@ -398,16 +401,8 @@ public static class JitProbe
         if (which.Contains("jacrev1"))
         {
             var a = Array(Enumerable.Range(0, 1000).Select(i => 0.5f + i / 2000f).ToArray());
-            for (int r = 0; r < 2; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                var j = Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop));
-                j.Invoke(a);
-                var first = sw.Elapsed.TotalMilliseconds;
-                sw.Restart();
-                j.Invoke(a);
-                Console.WriteLine($"  Jit(JacRev(loop)) first call {first:F1} ms, second {sw.Elapsed.TotalMilliseconds:F2} ms");
-            }
+            Time("Jit(JacRev(loop)) first call", () => Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Invoke(a), reps: RepsFromEnv());
+            Time("Jit(JacFwd(loop)) first call", () => Jax.Jit(Jax.JacFwd(AutodiffBenchmarks.Loop)).Invoke(a), reps: RepsFromEnv());
         }
         if (which.Contains("jacfwd"))
         {
@@ -446,6 +441,9 @@ public static class JitProbe
     {
         body();
         var times = new double[reps];
+        int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
+        var pause = GC.GetTotalPauseDuration();
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
         for (int r = 0; r < reps; r++)
         {
             var sw = Stopwatch.StartNew();
@@ -453,6 +451,9 @@ public static class JitProbe
             times[r] = sw.Elapsed.TotalMilliseconds;
         }
         System.Array.Sort(times);
-        Console.WriteLine($"  {what}: median {times[reps / 2]:F4} ms, min {times[0]:F4} ms");
+        Console.WriteLine($"  {what}: median {times[reps / 2]:F4} ms, min {times[0]:F4} ms"
+            + $" (per call: {(double)(GC.CollectionCount(0) - gen0) / reps:F1} GCs, {(double)(GC.CollectionCount(2) - gen2) / reps:F1} gen2,"
+            + $" {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds / reps:F1} ms paused,"
+            + $" {(GC.GetAllocatedBytesForCurrentThread() - allocated) / reps / 1e6:F1} MB allocated)");
     }
 }

@@ -5,5 +5,8 @@
 using BenchmarkDotNet.Running;
 using Cotangent.Bench;
 
+// COTANGENT_GC_LOG=1: allocations by type at the end (GcListener)
+var gcLog = Environment.GetEnvironmentVariable("COTANGENT_GC_LOG") == "1" ? new GcListener() : null;
 if (args.Length > 0 && args[0] == "--probe") JitProbe.Run(args[1..]);
 else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+gcLog?.Dispose();

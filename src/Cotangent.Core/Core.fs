@@ -125,6 +125,10 @@ type Var =
 
     override this.GetHashCode() = this.Id.GetHashCode()
 
+    // hash sets and dictionaries of vars compare without a type test
+    interface IEquatable<Var> with
+        member this.Equals(other: Var | null) = match other with null -> false | o -> o.Id = this.Id
+
     interface IComparable with
         member this.CompareTo(other) = compare this.Id (nonNull (other :?> Var | null)).Id
 

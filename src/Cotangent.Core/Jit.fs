@@ -28,7 +28,7 @@ let private stats (xs: (string * int * string) list) : Stat list =
 
 // the pass manager checks each pass's dialect before running it; this guards direct calls
 let private wrong (pass: string) (expected: string) (m: Module) : 'a =
-    raise (CotangentException(pass, $"expects the {expected} dialect, got a {stageName m} module; order the pipeline lax passes, fuse, lower-to-loops, vectorize", None))
+    raise (CotangentException(pass, $"expects the {expected} dialect, got a {stageName m} module; order the pipeline lax passes, fuse, lower-to-loops, vectorize, fp-contract", None))
 
 let private onLax name title description (f: ClosedJaxpr<Prim> -> ClosedJaxpr<Prim> * Stat list) : Pass<Module> =
     { Name = name; Title = title; Description = description; Consumes = "lax"; Produces = "lax"
@@ -49,6 +49,11 @@ let private vectorizePass: Pass<Module> =
       Description = "Turns contiguous innermost loops into Vector256 loops with scalar tails (loop → vec)"
       Run = fun m -> match m with LoopModule p -> (let r, s = Passes.Vectorize.run p in LoopModule r, stats s) | _ -> wrong "vectorize" "loop" m }
 
+let private fpContractPass: Pass<Module> =
+    { Name = "fp-contract"; Title = "FpContract"; Consumes = "loop"; Produces = "loop"
+      Description = "Fuses a vector multiply read only by an add into one vec.fma, rounded once (XLA:CPU's default)"
+      Run = fun m -> match m with LoopModule p -> (let r, s = Passes.FpContract.run p in LoopModule r, stats s) | _ -> wrong "fp-contract" "loop" m }
+
 /// Every pass `--pipeline` may name.
 let registry: Pass<Module> list =
     [ onLax "inline" "Inliner" "Inlines every pjit region into its caller" Passes.Inline.inlineCalls
@@ -57,10 +62,11 @@ let registry: Pass<Module> list =
       onLax "simplify" "Simplify" "Folds constants and applies IEEE-safe identities (x*1, x-0, reshape of reshape, ...)" Passes.Simplify.simplify
       fusePass
       lowerPass
-      vectorizePass ]
+      vectorizePass
+      fpContractPass ]
 
 /// What Jit runs when no pipeline is given.
-let defaultPipeline = [ "inline"; "dce"; "cse"; "simplify"; "fuse"; "lower-to-loops"; "vectorize" ]
+let defaultPipeline = [ "inline"; "dce"; "cse"; "simplify"; "fuse"; "lower-to-loops"; "vectorize"; "fp-contract" ]
 
 /// A Graphviz picture: one node per op, one cluster per fused kernel (its body's ops inside).
 let private dot (m: Module) =

@@ -237,3 +237,36 @@ let ``a loop kernel longer than maxKernelOps is cut into kernels in program orde
         Assert.Equal<int list>([ most; most; most ], sizes)
         Assert.Equal<NdArray list>(Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; y ], Kernel.eval k [ x; y ])
     Assert.Equal(256, Passes.Fuse.maxKernelOps [| 256; 256 |])
+
+[<Fact>]
+let ``a long kernel is cut where the fewest values cross: at a recurrence's step boundary`` () =
+    // five ops a step (y*i, sin, x*·, cos, +): cuts of 64 would fall mid-step with two values
+    // crossing; the cut moves back to the step boundary at 60, where only x crosses
+    let f (args: Value list) =
+        let y = args[1]
+        let mutable x = args[0]
+        for i in 1 .. 30 do
+            let yi = N.multiply y (Concrete(NdArray.scalar F32 true (float i)))
+            x <- N.add (N.multiply x (N.sin yi)) (N.cos yi)
+        [ x ]
+    let x, y = f32 [| 1000 |], f32 [| 1000 |]
+    let closed = trace f [ x; y ]
+    let k, _ = fuse closed
+    Assert.Equal<int list>([ 60; 60; 30 ], fusions k |> List.map (fun f -> f.Body.Eqns.Length))
+    Assert.Equal<NdArray list>(Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ x; y ], Kernel.eval k [ x; y ])
+
+[<Fact>]
+let ``fp-contract fuses a vector multiply-add into one rounding; disabled, both roundings stay`` () =
+    // a = b = 1 + 2^-12, c = -(1 + 2^-11): a*b rounds to -c, so only the fma keeps 2^-24
+    let n = 37
+    let a = NdArray.ofFloat32 [| n |] (Array.create n 1.000244140625f)
+    let c = NdArray.ofFloat32 [| n |] (Array.create n -1.00048828125f)
+    let closed = trace (fun args -> [ N.add (N.multiply args[0] args[1]) args[2] ]) [ a; a; c ]
+    let run flags = (Jit.compileWith (PassManager.parseFlags flags PassManager.Options.empty) ignore closed).Run [ a; a; c ] |> List.head |> NdArray.toFloats
+    let fused = float (MathF.FusedMultiplyAdd(1.000244140625f, 1.000244140625f, -1.00048828125f))
+    let unfused = float (1.000244140625f * 1.000244140625f + -1.00048828125f)
+    Assert.NotEqual(fused, unfused)
+    // the vector loop covers 32 lanes (fused where the CPU has FMA3); the scalar tail's 5 are not
+    let vectorLanes = if Backend.EmitVector.fmaSupported then fused else unfused
+    Assert.Equal<float[]>(Array.append (Array.create 32 vectorLanes) (Array.create 5 unfused), run "")
+    Assert.Equal<float[]>(Array.create n unfused, run "--disable-pass=fp-contract")

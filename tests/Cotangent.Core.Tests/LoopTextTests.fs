@@ -24,11 +24,12 @@ module A = Cotangent.Core.NumpyArrays
 let private parsed = readWith LoopText.parse
 let private errorOf = errorWith LoopText.parse
 
-/// The lax program through the default pipeline up to lower-to-loops, and that vectorized.
+/// The lax program through the default pipeline up to lower-to-loops, and that vectorized and
+/// contracted (vec.fma).
 let private stages (closed: ClosedJaxpr<Lax.Prim>) : VecProgram * VecProgram =
     let run (m: Jit.Module) (name: string) = fst ((Jit.registry |> List.find (fun p -> p.Name = name)).Run m)
     match List.fold run (Jit.LaxModule closed) [ "inline"; "dce"; "cse"; "simplify"; "fuse"; "lower-to-loops" ] with
-    | Jit.LoopModule p -> p, fst (Passes.Vectorize.run p)
+    | Jit.LoopModule p -> p, fst (Passes.FpContract.run (fst (Passes.Vectorize.run p)))
     | Jit.LaxModule _ | Jit.KernelModule _ -> failwith "lower-to-loops made no loop module"
 
 let private rowSum () =
@@ -65,6 +66,7 @@ let ``a row sum prints as written at the loop stage`` () =
 
 [<Fact>]
 let ``a row sum prints as written at the vec stage: a vector loop, its reduction and a scalar tail`` () =
+    // fp-contract fused the vector loop's multiply into its add (the scalar tail keeps both)
     let expected =
         lines
             (rowSumHead
@@ -72,21 +74,20 @@ let ``a row sum prints as written at the vec stage: a vector loop, its reduction
                  "      %4 = vec.load %arg0[10*%0 + %2] : f32[8]"
                  "      %5 = vec.load %cst1[%2] : f32[8]"
                  "      %6 = lax.exp %4 : f32[8]"
-                 "      %7 = lax.mul %6, %5 : f32[8]"
-                 "      %8 = lax.add %3, %7 : f32[8]"
-                 "      loop.yield %8"
+                 "      %7 = vec.fma %6, %5, %3 : f32[8]"
+                 "      loop.yield %7"
                  "    }"
-                 "    %9 = vec.reduce[sum] %1 : f32[]"
-                 "    %10 = lax.add 0.0:f32[], %9 : f32[]"
-                 "    %11 = loop.for %12 = 8 to 10 step 1 iter_args(%13 = %10) -> (f32[]) : i32[] {"
-                 "      %14 = loop.load %arg0[10*%0 + %12] : f32[]"
-                 "      %15 = loop.load %cst1[%12] : f32[]"
-                 "      %16 = lax.exp %14 : f32[]"
-                 "      %17 = lax.mul %16, %15 : f32[]"
-                 "      %18 = lax.add %13, %17 : f32[]"
-                 "      loop.yield %18"
+                 "    %8 = vec.reduce[sum] %1 : f32[]"
+                 "    %9 = lax.add 0.0:f32[], %8 : f32[]"
+                 "    %10 = loop.for %11 = 8 to 10 step 1 iter_args(%12 = %9) -> (f32[]) : i32[] {"
+                 "      %13 = loop.load %arg0[10*%0 + %11] : f32[]"
+                 "      %14 = loop.load %cst1[%11] : f32[]"
+                 "      %15 = lax.exp %13 : f32[]"
+                 "      %16 = lax.mul %15, %14 : f32[]"
+                 "      %17 = lax.add %12, %16 : f32[]"
+                 "      loop.yield %17"
                  "    }"
-                 "    loop.accumulate[sum] %11, %res0[%0]"
+                 "    loop.accumulate[sum] %10, %res0[%0]"
                  "  }"
                  "}" ])
     let _, vec = rowSum ()
@@ -119,7 +120,7 @@ let private binders (p: VecProgram) : string list =
             List.iter (fst >> add) l.Carried
             List.iter add l.Results
         | Load(dst, _, _) | Compute(dst, _, _) -> add dst
-        | Ext(VLoad(dst, _, _) | VGather(dst, _, _, _) | VSplat(dst, _) | VReduce(dst, _, _)) -> add dst
+        | Ext(VLoad(dst, _, _) | VGather(dst, _, _, _) | VSplat(dst, _) | VReduce(dst, _, _) | VFma(dst, _, _, _)) -> add dst
         | Ext(VStore _) | Store _ | Accum _ | Fill _ | Call _ -> ()) p.Body
     List.ofSeq types
 
@@ -178,6 +179,13 @@ let ``an unknown op is reported where it stands`` () =
     Assert.Equal((8, 12), (e.Line, e.Column))
     Assert.StartsWith("unknown op 'lax.foo' (supported: loop.for, ", e.Message)
     errorAt (13, 21) "expected a combiner (sum, prod, max or min), found 'mean'" ((rowSumText ()).Replace("[sum]", "[mean]"))
+
+[<Fact>]
+let ``a vec.fma with a wrong operand count or type is reported at the op`` () =
+    let text = Vec.print (snd (rowSum ()))
+    errorAt (9, 20) "expected three operands of vec.fma (a, b, c: a * b + c), found 2" (text.Replace("vec.fma %6, %5, %3", "vec.fma %6, %5"))
+    errorAt (9, 7) "expected the operands of '%7' to be f32[8] vectors or f32 literals, found f32[8], f32[8], f64[]" (text.Replace("vec.fma %6, %5, %3", "vec.fma %6, %5, 1.0:f64[]"))
+    errorAt (9, 7) "expected '%7' to have a float vector type, found i32[8]" (text.Replace("vec.fma %6, %5, %3 : f32[8]", "vec.fma %6, %5, %3 : i32[8]"))
 
 [<Fact>]
 let ``unbalanced braces, a stray yield and deep nesting are errors, not exceptions`` () =

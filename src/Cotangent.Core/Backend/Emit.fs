@@ -20,7 +20,7 @@ type Kernel = delegate of buffers: nativeint * lo: int * hi: int -> unit
 let private fail (detail: string) : 'a = raise (CotangentException("", "emit: " + detail, None))
 
 /// Vars a statement list uses but does not bind (its inputs from the enclosing code).
-let freeVars (stmts: Stmt<VecOp> list) : Set<Var> =
+let freeVars (stmts: Stmt<VecOp> list) : Var list =
     let bound = HashSet<Var>()
     let used = HashSet<Var>()
     let atom a = match a with Var v -> used.Add v |> ignore | Lit _ -> ()
@@ -46,7 +46,7 @@ let freeVars (stmts: Stmt<VecOp> list) : Set<Var> =
                 List.iter atom reads
                 List.iter bind binds
     walk stmts
-    Set.ofSeq used - Set.ofSeq bound
+    used |> Seq.filter (bound.Contains >> not) |> List.ofSeq
 
 /// The buffers a statement list touches.
 let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
@@ -63,33 +63,133 @@ let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
 /// Vector256.Create with one argument per lane (8 floats or 4 doubles).
 let private gatherCreate (dtype: DType) (lanes: int) : System.Reflection.MethodInfo =
     let element = match dtype with F64 -> typeof<float> | _ -> typeof<float32>
-    typeof<System.Runtime.Intrinsics.Vector256>.GetMethod("Create", Array.replicate lanes element) |> nonNull
+    (vectorMethodWith "Create" dtype (List.replicate lanes element)).Value
+
+/// When each var's IL local may take another var: the vars dying at each statement position
+/// (numbered in emission order; a loop has a header and a footer position). A var read inside a
+/// loop that it is defined before lives to the loop's footer; a loop's results share their
+/// carried values' locals, which live as long as either.
+let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>> =
+    let lastUse = Dictionary<Var, int>()
+    let definedAt = Dictionary<Var, int>()
+    let sharing = Dictionary<Var, Var>()
+    let loops = Stack<HashSet<Var>>()
+    let mutable pos = 0
+    let read (a: Atom) =
+        match a with
+        | Var v ->
+            lastUse[v] <- pos
+            if loops.Count > 0 then loops.Peek().Add v |> ignore
+        | Lit _ -> ()
+    let addr (a: Addr) = for v, _ in a.Terms do read (Var v)
+    let define (v: Var) =
+        definedAt[v] <- pos
+        if not (lastUse.ContainsKey v) then lastUse[v] <- pos
+    let rec walk (stmts: Stmt<VecOp> list) =
+        for s in stmts do
+            match s with
+            | For l ->
+                let header = pos
+                List.iter (snd >> read) l.Carried
+                define l.Iv
+                List.iter (fst >> define) l.Carried
+                loops.Push(HashSet())
+                pos <- pos + 1
+                walk l.Body
+                List.iter read l.Yield
+                read (Var l.Iv)
+                for v, _ in l.Carried do read (Var v)
+                let inside = loops.Pop()
+                for v in inside do
+                    if definedAt.GetValueOrDefault(v, header) < header then lastUse[v] <- max lastUse[v] pos
+                if loops.Count > 0 then loops.Peek().UnionWith inside
+                for r, (v, _) in List.zip l.Results l.Carried do
+                    sharing[r] <- v
+                    define r
+                pos <- pos + 1
+            | Load(dst, _, a) -> addr a; define dst; pos <- pos + 1
+            | Compute(dst, _, args) -> List.iter read args; define dst; pos <- pos + 1
+            | Store(_, a, v) | Accum(_, a, _, v) -> addr a; read v; pos <- pos + 1
+            | Fill _ | Call _ -> pos <- pos + 1
+            | Ext x ->
+                let binds, reads, _ = extVars x
+                List.iter read reads
+                List.iter define binds
+                pos <- pos + 1
+    walk stmts
+    // a result's reads keep its carried value's local (results of results chain down)
+    let rec owner (v: Var) = match sharing.TryGetValue v with | true, c -> owner c | _ -> v
+    for r in sharing.Keys do
+        let c = owner r
+        lastUse[c] <- max lastUse[c] lastUse[r]
+    let dying = Dictionary<int, ResizeArray<Var>>()
+    for KeyValue(v, at) in lastUse do
+        if not (sharing.ContainsKey v) then
+            match dying.TryGetValue at with
+            | true, vs -> vs.Add v
+            | _ -> dying[at] <- ResizeArray [ v ]
+    dying
+
+/// The buffers a statement list reads or writes inside a loop (their base addresses are hoisted).
+let private loopBuffers (stmts: Stmt<VecOp> list) : HashSet<int> =
+    let inLoops = HashSet<int>()
+    for s in stmts do
+        match s with
+        | For l -> for b in buffersOf l.Body do inLoops.Add b.Id |> ignore
+        | _ -> ()
+    inLoops
 
 /// Compiles `stmts` to a Kernel. With `parallelOuter`, `stmts` is one For whose bounds the
-/// kernel takes from (lo, hi); otherwise lo and hi are ignored.
+/// kernel takes from (lo, hi); otherwise lo and hi are ignored. IL locals are reused once their
+/// var is dead, and a buffer's base address is a local only where loops use it: the .NET JIT
+/// tracks a limited number of locals (the rest stay on the stack) and allocates registers in
+/// time that grows with live ranges.
 let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list) : Kernel =
     let dm = DynamicMethod(name, typeof<Void>, [| typeof<nativeint>; typeof<int>; typeof<int> |], typeof<ScalarOps>.Module, true)
     let il = dm.GetILGenerator()
     let locals = Dictionary<Var, LocalBuilder>()
-    let bases = Dictionary<int, LocalBuilder>()
-    for b in buffersOf stmts do
-        let local = il.DeclareLocal typeof<nativeint>
+    let baseOf (b: Buffer) =
         il.Emit OpCodes.Ldarg_0
         il.Emit(OpCodes.Ldc_I4, b.Id * IntPtr.Size)
         il.Emit OpCodes.Add
         il.Emit OpCodes.Ldind_I
-        il.Emit(OpCodes.Stloc, local)
-        bases[b.Id] <- local
+    let bases = Dictionary<int, LocalBuilder>()
+    let hoisted = loopBuffers stmts
+    for b in buffersOf stmts do
+        if hoisted.Contains b.Id then
+            let local = il.DeclareLocal typeof<nativeint>
+            baseOf b
+            il.Emit(OpCodes.Stloc, local)
+            bases[b.Id] <- local
     let typeOf (v: Var) =
         match v.Aval.Shape.Length with
         | 0 -> clrType v.Aval.DType
         | 1 -> vectorTypeOf v.Aval
         | _ -> fail $"a var of {Aval.str v.Aval} is neither a scalar nor a vector"
+    let dying = deaths stmts
+    let free = Dictionary<Type, Stack<LocalBuilder>>()
+    let mutable position = 0
+    // after the statement at `position`: its dead vars' locals become free
+    let next () =
+        match dying.TryGetValue position with
+        | true, vs ->
+            for v in vs do
+                match locals.TryGetValue v with
+                | true, l ->
+                    let t = typeOf v
+                    if not (free.ContainsKey t) then free[t] <- Stack()
+                    free[t].Push l
+                | _ -> ()
+        | _ -> ()
+        position <- position + 1
     let define (v: Var) =
         match locals.TryGetValue v with
         | true, l -> l
         | _ ->
-            let l = il.DeclareLocal(typeOf v)
+            let l =
+                match free.TryGetValue(typeOf v) with
+                | true, reusable when reusable.Count > 0 -> reusable.Pop()
+                | _ -> il.DeclareLocal(typeOf v)
             locals[v] <- l
             l
     let store (v: Var) = il.Emit(OpCodes.Stloc, define v)
@@ -107,7 +207,9 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         | Var v when isVector v -> read v
         | Var _ | Lit _ -> loadScalar a; emitSplat il dtype
     let address (b: Buffer) (a: Addr) =
-        il.Emit(OpCodes.Ldloc, bases[b.Id])
+        match bases.TryGetValue b.Id with
+        | true, local -> il.Emit(OpCodes.Ldloc, local)
+        | _ -> baseOf b
         il.Emit(OpCodes.Ldc_I4, a.Offset)
         for v, stride in a.Terms do
             read v
@@ -131,6 +233,10 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
     let rec emitStmt (outer: bool) (s: Stmt<VecOp>) =
         match s with
         | For l -> emitFor outer l
+        | _ -> emitOne s; next ()
+    and emitOne (s: Stmt<VecOp>) =
+        match s with
+        | For l -> emitFor false l
         | Load(dst, src, a) ->
             address src a
             emitLoadIndirect il src.Aval.DType
@@ -196,6 +302,10 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
             loadVector dst.Aval.DType v
             emitReduce il c dst.Aval.DType
             store dst
+        | Ext(VFma(dst, a, b, c)) ->
+            for x in [ a; b; c ] do loadVector dst.Aval.DType x
+            emitFma il dst.Aval.DType
+            store dst
     // scf.for: iv from lo while iv < hi; carried locals updated from the yields at the end of
     // each iteration (all yields pushed first, so a yield may read another carried value).
     and emitFor (outer: bool) (l: ForLoop<VecOp>) =
@@ -205,6 +315,7 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         for v, init in l.Carried do
             loadFor v init
             store v
+        next ()
         let top = il.DefineLabel()
         let test = il.DefineLabel()
         il.Emit(OpCodes.Br, test)
@@ -223,6 +334,7 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         il.Emit(OpCodes.Blt, top)
         // a loop's results are its carried values after the last iteration
         List.iter2 (fun (r: Var) (v: Var, _) -> locals[r] <- locals[v]) l.Results l.Carried
+        next ()
     match parallelOuter, stmts with
     | true, [ For l ] -> emitFor true l
     | true, _ -> fail $"{name}: a parallel segment must be a single loop"

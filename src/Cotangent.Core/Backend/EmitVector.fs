@@ -69,21 +69,24 @@ let vectorTypeOf (aval: Aval) =
 
 let private vector256 = typeof<Vector256<float32>>.Assembly.GetType("System.Runtime.Intrinsics.Vector256") |> nonNull
 let private methods = ConcurrentDictionary<string * DType * int, MethodInfo option>()
+let private overloads = ConcurrentDictionary<string * DType * Type list, MethodInfo option>()
 
 /// Vector256.`name` instantiated at `dtype`, with `arity` parameters that are all vectors unless
 /// `pars` says otherwise (the BCL's overloads differ in operand kinds: Multiply(V, T) ...).
+/// Cached: a reflection search over Vector256's hundreds of methods costs microseconds.
 let vectorMethodWith (name: string) (dtype: DType) (pars: Type list) : MethodInfo option =
-    let element = clrType dtype
-    let wanted = Array.ofList pars
-    vector256.GetMethods()
-    |> Array.tryPick (fun m ->
-        if m.Name <> name then None
-        else
-            let inst =
-                if not m.IsGenericMethodDefinition then Some m
-                elif m.GetGenericArguments().Length = 1 then (try Some(m.MakeGenericMethod element) with :? ArgumentException -> None)
-                else None
-            inst |> Option.filter (fun m -> (m.GetParameters() |> Array.map (fun p -> p.ParameterType)) = wanted))
+    overloads.GetOrAdd((name, dtype, pars), fun (name, dtype, pars) ->
+        let element = clrType dtype
+        let wanted = Array.ofList pars
+        vector256.GetMethods()
+        |> Array.tryPick (fun m ->
+            if m.Name <> name then None
+            else
+                let inst =
+                    if not m.IsGenericMethodDefinition then Some m
+                    elif m.GetGenericArguments().Length = 1 then (try Some(m.MakeGenericMethod element) with :? ArgumentException -> None)
+                    else None
+                inst |> Option.filter (fun m -> (m.GetParameters() |> Array.map (fun p -> p.ParameterType)) = wanted)))
 
 /// Vector256<T>'s operator for a Vector256 function: the JIT expands operators as intrinsics even
 /// in methods too big for its inlining budget, where Vector256.Add & co. stay calls.
@@ -167,6 +170,21 @@ let emitVectorStore (il: ILGenerator) (dtype: DType) =
     il.Emit(OpCodes.Stobj, vectorType dtype)
 
 /// vec.reduce of the vector on the stack into a scalar.
+/// True where the CPU fuses a multiply and an add (FMA3): `fp-contract` forms vec.fma only then.
+let fmaSupported = System.Runtime.Intrinsics.X86.Fma.IsSupported
+
+let private fmaMethods =
+    [ F32; F64 ] |> List.map (fun d ->
+        let v = vectorType d
+        d, typeof<System.Runtime.Intrinsics.X86.Fma>.GetMethod("MultiplyAdd", [| v; v; v |]) |> nonNull)
+    |> dict
+
+/// Pops c, b, a; pushes a * b + c rounded once (vfmadd, a hardware intrinsic the JIT always expands).
+let emitFma (il: ILGenerator) (dtype: DType) =
+    match fmaMethods.TryGetValue dtype with
+    | true, m -> il.Emit(OpCodes.Call, m)
+    | _ -> raise (CotangentException("", $"emit: vec.fma of {DType.shortName dtype}: only f32 and f64 vectors fuse", None))
+
 let emitReduce (il: ILGenerator) (combiner: Kernel.Combiner) (dtype: DType) =
     let suffix = match dtype with F32 -> "F32" | F64 -> "F64" | Bool | I32 | U32 -> vectorType dtype |> ignore; ""
     match combiner with

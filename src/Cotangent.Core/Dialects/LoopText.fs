@@ -34,7 +34,7 @@ open Cotangent.Core.Dialects.Vec
 
 let private ops =
     "loop.for, loop.load, loop.store, loop.accumulate, loop.fill, loop.call, vec.load, vec.gather, vec.store, "
-    + "vec.splat, vec.reduce, or lax. followed by an elementwise op"
+    + "vec.splat, vec.reduce, vec.fma, or lax. followed by an elementwise op"
 
 let private showAll (avals: Aval list) = String.Join(", ", avals |> List.map typeText)
 
@@ -268,6 +268,19 @@ type private Parser(tokens: Token[]) =
             if aval.Shape.Length <> 1 || aval.Shape[0] < 1 || aval.Weak || aval.DType <> x.DType then
                 failAt (fst name) $"expected '%%{snd name}' to have a vector type of {DType.shortName x.DType} (such as {typeText (Aval.make x.DType [| width x.DType |])}), found {typeText aval}"
             Ext(VSplat(define name aval, v))
+        | "vec.fma" ->
+            let name = one ()
+            let t = peek ()
+            let args = atoms ()
+            let aval = typed ()
+            match args with
+            | [ a; b; c ] ->
+                if not (DType.isFloat aval.DType) || aval.Shape.Length <> 1 then
+                    failAt (fst name) $"expected '%%{snd name}' to have a float vector type, found {typeText aval}"
+                if not (List.forall (fmaOperand aval) args) then
+                    failAt (fst name) $"expected the operands of '%%{snd name}' to be {typeText aval} vectors or {DType.shortName aval.DType} literals, found {showAll (List.map Atom.aval args)}"
+                Ext(VFma(define name aval, a, b, c))
+            | _ -> failAt t $"expected three operands of vec.fma (a, b, c: a * b + c), found {args.Length}"
         | "vec.reduce" ->
             let name = one ()
             let c = combiner ()

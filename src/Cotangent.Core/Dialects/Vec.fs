@@ -20,6 +20,9 @@ type VecOp =
     | VSplat of dst: Var * Atom
     /// The lanes of a vector combined into a scalar.
     | VReduce of dst: Var * Combiner * Atom
+    /// a * b + c lanewise with one rounding (float vectors of one aval; a literal scalar operand
+    /// is splat): `fp-contract` forms it.
+    | VFma of dst: Var * a: Atom * b: Atom * c: Atom
 
 type VecStmt = Stmt<VecOp>
 type VecProgram = Program<VecOp>
@@ -40,6 +43,7 @@ let private printOp (pr: Printer<VecOp>) (op: VecOp) : string list =
     | VStore(dst, addr, v) -> [ $"vec.store {pr.Atom v}, {pr.At dst addr}" ]
     | VSplat(dst, v) -> [ pr.Def dst "vec.splat" (pr.Atom v) ]
     | VReduce(dst, c, v) -> [ pr.Def dst $"vec.reduce[{Combiner.name c}]" (pr.Atom v) ]
+    | VFma(dst, a, b, c) -> [ pr.Def dst "vec.fma" $"{pr.Atom a}, {pr.Atom b}, {pr.Atom c}" ]
 
 /// The program in generic form (loop and vec ops).
 let print (p: VecProgram) : string = printWith printOp p
@@ -58,8 +62,24 @@ let extVars (op: VecOp) =
     | VStore(dst, a, v) -> [], v :: (a.Terms |> List.map (fst >> Var)), [ dst ]
     | VSplat(dst, v) -> [ dst ], [ v ], []
     | VReduce(dst, _, v) -> [ dst ], [ v ], []
+    | VFma(dst, a, b, c) -> [ dst ], [ a; b; c ], []
+
+/// An operand of a vec.fma of type `aval`: a vector of that type or a literal scalar (splat).
+let fmaOperand (aval: Aval) (x: Atom) =
+    match x with
+    | Var v -> v.Aval = aval
+    | Lit l -> l.Aval.Shape.Length = 0 && l.Aval.DType = aval.DType
 
 /// Every problem in a loop- or vec-stage program; `loopStage` also rejects vec ops.
 let verify (loopStage: bool) (p: VecProgram) : string list =
     let legality = if loopStage && not (isScalarOnly p) then [ "a vec op in a loop-stage program" ] else []
-    legality @ Loop.verify p extVars
+    let fmaTypes = ResizeArray<string>()
+    iterStmts (fun s ->
+        match s with
+        | Ext(VFma(dst, a, b, c)) ->
+            let avals = [ a; b; c ] |> List.map Atom.aval
+            if not (DType.isFloat dst.Aval.DType && isVector dst) || not (List.forall (fmaOperand dst.Aval) [ a; b; c ]) then
+                let operands = avals |> List.map Aval.str |> String.concat ", "
+                fmaTypes.Add $"vec.fma %%{dst.Id} : {Aval.str dst.Aval} of ({operands}): expected float vectors of one type (or literal scalars)"
+        | _ -> ()) p.Body
+    legality @ List.ofSeq fmaTypes @ Loop.verify p extVars

@@ -224,14 +224,37 @@ let private loopFusions (graph: Graph) (isLoopOp: int -> bool) (level: int[]) : 
                 byKey[(space, level[i])] <- g
     List.ofSeq groups
 
-/// A loop kernel of more than `maxKernelOps` ops is cut, in program order, into kernels of that
-/// size: values crossing a cut go through buffers, and the emitted methods stay small enough
-/// for the .NET JIT to optimize (it compiles huge methods without optimization). The first
-/// piece keeps the group's place; the others follow all groups.
-let private cut (groups: Group list) : Group list =
+/// A loop kernel of more than `maxKernelOps` ops is cut, in program order, into kernels of at
+/// most that size: values crossing a cut go through buffers, and the emitted methods stay small
+/// enough for the .NET JIT to optimize (it compiles huge methods without optimization). Each cut
+/// is placed, in the last half of its piece, where the fewest values cross it (a recurrence's
+/// step boundary: one value). The first piece keeps the group's place; the others follow.
+let private cut (graph: Graph) (groups: Group list) : Group list =
     let pieces (g: Group) =
-        if g.Kind = Loop && g.Members.Count > maxKernelOps g.Space then
-            g.Members |> Seq.sort |> Array.ofSeq |> Array.chunkBySize (maxKernelOps g.Space) |> List.ofArray
+        let most = maxKernelOps g.Space
+        if g.Kind = Loop && g.Members.Count > most then
+            let members = g.Members |> Seq.sort |> Array.ofSeq
+            let position = Dictionary<int, int>()
+            members |> Array.iteri (fun k i -> position[i] <- k)
+            // the last position in the group reading each member's results (-1: none)
+            let lastReader =
+                members |> Array.map (fun i ->
+                    graph.Eqns[i].Outs
+                    |> Seq.collect (usesOf graph)
+                    |> Seq.fold (fun last c -> match position.TryGetValue c with | true, k -> max last k | _ -> last) -1)
+            let crossing (start: int) (stop: int) =
+                let mutable n = 0
+                for k in start .. stop - 1 do
+                    if lastReader[k] >= stop then n <- n + 1
+                n
+            let rec chunks (start: int) =
+                if members.Length - start <= most then [ members[start..] ]
+                else
+                    let stop =
+                        [ start + most .. -1 .. start + most / 2 ]
+                        |> List.minBy (fun stop -> crossing start stop)
+                    members[start .. stop - 1] :: chunks stop
+            chunks 0
             |> List.mapi (fun k chunk -> { g with Root = (if k = 0 then g.Root else chunk[0]); Members = HashSet chunk })
         else [ g ]
     let cuts = groups |> List.map pieces
@@ -367,7 +390,7 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
     let inInput = HashSet(inputs |> Seq.collect (fun g -> g.Members))
     let isLoopOp i = role graph.Eqns[i].Op = Elementwise && not (inInput.Contains i)
     let level = levels graph isLoopOp |> sink graph isLoopOp
-    let groups = inputs @ cut (loopFusions graph isLoopOp level)
+    let groups = inputs @ cut graph (loopFusions graph isLoopOp level)
     let built = groupKernels graph groups |> materializeRemaps graph closed.Jaxpr.OutVars
     let j = closed.Jaxpr
     { Jaxpr = { ConstVars = j.ConstVars; InVars = j.InVars; Eqns = place graph groups level built; OutVars = j.OutVars }

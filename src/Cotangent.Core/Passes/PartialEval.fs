@@ -131,7 +131,9 @@ let rec traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput 
         let jaxpr =
             // JAX emits only what the outputs reach
             Dce.dceJaxpr { ConstVars = residuals |> List.map fst; InVars = List.choose id invars; Eqns = trace.Eqns; OutVars = outAtoms } |> fst
-        let values = jaxpr.ConstVars |> List.map (fun v -> residuals |> List.find (fun (r, _) -> r = v) |> snd)
+        let residualValue = Dictionary<Var, Value>()
+        for r, value in residuals do residualValue[r] <- value
+        let values = jaxpr.ConstVars |> List.map (fun v -> residualValue[v])
         let known =
             outs |> List.map (fun v ->
                 match fullLower v with

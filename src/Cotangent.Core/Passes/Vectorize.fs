@@ -73,11 +73,14 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
     let vecAval dtype = Aval.make dtype [| w |]
     let accs = List.map2 (fun (acc: Var, _) c -> acc, c) l.Carried combiners
     let vaccs = accs |> List.map (fun (acc, _) -> acc, Var.fresh (vecAval t))
+    let written = HashSet<int>(l.Body |> List.choose (fun s -> match s with Store(b, _, _) | Accum(b, _, _, _) -> Some b.Id | _ -> None))
     // One vector iteration: copy k of the body, over the lanes k·W further on, indexed by `viv`;
     // one group of statements per statement of the scalar body. Invariant loads and outside
     // scalars are splat where first read, once for all copies (`splats`), not hoisted: a broadcast
     // costs a load, while hundreds of hoisted vectors live across the loop make the .NET JIT spill.
+    // An invariant load moves down to its first reader for the same reason (`pending`).
     let copy (viv: Var) (splats: Dictionary<Var, Var>) (k: int) : VecStmt list list * Dictionary<Var, Var> =
+        let pending = Dictionary<Var, Buffer * Addr>()
         let subst (a: Addr) =
             { Offset = a.Offset + k * w * Addr.strideOf l.Iv a
               Terms = a.Terms |> List.map (fun (v, s) -> (if v = l.Iv then viv else v), s) }
@@ -95,6 +98,12 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
             match a with
             | Var v when vec.ContainsKey v -> Var vec[v]
             | Lit _ -> a
+            | Var v when pending.ContainsKey v ->
+                let b, addr = pending[v]
+                let x = Var.fresh v.Aval
+                group.Add(Load(x, b, subst addr))
+                group.Add(splat v (Var x))
+                Var vec[v]
             | Var v ->
                 group.Add(splat v a)
                 Var vec[v]
@@ -102,6 +111,7 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
             let group = ResizeArray<VecStmt>()
             match s with
             | Load(dst, _, a) when Addr.strideOf l.Iv a = 0 && vec.ContainsKey dst -> ()
+            | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 && not (written.Contains b.Id) -> pending[dst] <- (b, a)
             | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 ->
                 let x = Var.fresh dst.Aval
                 group.Add(Load(x, b, subst a))
