@@ -22,7 +22,7 @@ internal sealed class GcListener : EventListener
     }
     public override void Dispose()
     {
-        foreach (var (k, v) in Ticks.OrderByDescending(kv => kv.Value).Take(40)) Console.WriteLine($"  {v / 1e6,8:F1} MB  {k}");
+        foreach (var (k, v) in Ticks.OrderByDescending(kv => kv.Value).Where(kv => kv.Key.StartsWith(Environment.GetEnvironmentVariable("COTANGENT_GC_LOG_HEAP") ?? "")).Take(40)) Console.WriteLine($"  {v / 1e6,8:F1} MB  {k}");
         base.Dispose();
     }
 }

@@ -402,6 +402,24 @@ public static class JitProbe
         {
             var a = Array(Enumerable.Range(0, 1000).Select(i => 0.5f + i / 2000f).ToArray());
             Time("Jit(JacRev(loop)) first call", () => Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Invoke(a), reps: RepsFromEnv());
+            // the stages apart: trace (Lower), passes and IL emission (Compile), .NET JIT + run (first call)
+            var stages = new List<double[]>();
+            for (int r = 0; r < RepsFromEnv(); r++)
+            {
+                var sw = Stopwatch.StartNew();
+                var lowered = Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Lower(a);
+                var t0 = sw.Elapsed.TotalMilliseconds;
+                var compiled = lowered.Compile();
+                var t1 = sw.Elapsed.TotalMilliseconds;
+                compiled.Invoke(a);
+                stages.Add([t0, t1 - t0, sw.Elapsed.TotalMilliseconds - t1]);
+            }
+            double Median(int k) => stages.Select(x => x[k]).Order().ElementAt(stages.Count / 2);
+            Console.WriteLine($"    medians: trace {Median(0):F1} ms, passes + emission {Median(1):F1} ms, .NET JIT + first run {Median(2):F1} ms");
+        }
+        if (which.Contains("jacfwd1"))
+        {
+            var a = Array(Enumerable.Range(0, 1000).Select(i => 0.5f + i / 2000f).ToArray());
             Time("Jit(JacFwd(loop)) first call", () => Jax.Jit(Jax.JacFwd(AutodiffBenchmarks.Loop)).Invoke(a), reps: RepsFromEnv());
         }
         if (which.Contains("jacfwd"))
@@ -455,5 +473,11 @@ public static class JitProbe
             + $" (per call: {(double)(GC.CollectionCount(0) - gen0) / reps:F1} GCs, {(double)(GC.CollectionCount(2) - gen2) / reps:F1} gen2,"
             + $" {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds / reps:F1} ms paused,"
             + $" {(GC.GetAllocatedBytesForCurrentThread() - allocated) / reps / 1e6:F1} MB allocated)");
+        if (Environment.GetEnvironmentVariable("COTANGENT_GC_LOG") == "1")
+            foreach (var kind in new[] { GCKind.Ephemeral, GCKind.FullBlocking })
+            {
+                var info = GC.GetGCMemoryInfo(kind);
+                Console.WriteLine($"    last {kind} GC: gen {info.Generation}, heap {info.HeapSizeBytes / 1e6:F0} MB, promoted {info.PromotedBytes / 1e6:F0} MB, pause {info.PauseDurations[0].TotalMilliseconds:F0} ms");
+            }
     }
 }

@@ -76,18 +76,11 @@ let internal keys<'op when 'op: equality> =
 /// removals) is removed and its outputs read from the earlier one's.
 let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     let env = Dictionary<Var, Atom>()
-    let subst atom =
-        match atom with
-        | Var v ->
-            match env.TryGetValue v with
-            | true, a -> a
-            | _ -> atom
-        | Lit _ -> atom
     let seen = Dictionary<struct (OpKey * AtomKey list), Var list>(keys<OpKey>)
-    let kept = ResizeArray<Eqn<Prim>>()
+    let mutable kept = []
     let mutable removed = 0
     for e in closed.Jaxpr.Eqns do
-        let inputs = e.Inputs |> List.map subst
+        let inputs = substAll env e.Inputs
         let key = struct (opKey e.Op, inputs |> List.map atomKey)
         match seen.TryGetValue key with
         | true, outs when List.map (fun (v: Var) -> v.Aval) outs = List.map (fun (v: Var) -> v.Aval) e.Outs ->
@@ -95,6 +88,6 @@ let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
             removed <- removed + 1
         | _ ->
             seen.TryAdd(key, e.Outs) |> ignore
-            kept.Add { e with Inputs = inputs }
-    { closed with Jaxpr = { closed.Jaxpr with Eqns = List.ofSeq kept; OutVars = closed.Jaxpr.OutVars |> List.map subst } },
+            kept <- withInputs e inputs :: kept
+    { closed with Jaxpr = { closed.Jaxpr with Eqns = List.rev kept; OutVars = closed.Jaxpr.OutVars |> List.map (subst env) } },
     [ stat "num-cse'd" "Number of equations CSE'd" removed ]

@@ -34,14 +34,6 @@ type private Builder(closed: ClosedJaxpr<Prim>) =
         { Jaxpr = { jaxpr with ConstVars = List.ofSeq constVars; Eqns = List.ofSeq eqns; OutVars = outs }
           Consts = List.ofSeq consts }
 
-let private subst (env: Dictionary<Var, Atom>) (atom: Atom) =
-    match atom with
-    | Var v ->
-        match env.TryGetValue v with
-        | true, a -> a
-        | _ -> atom
-    | Lit _ -> atom
-
 /// `atom` as a value of `aval`: pjit's type rule lets an argument's weak type differ from its
 /// invar's, so a literal takes the invar's weak type and a var gets a convert_element_type.
 let private coerce (builder: Builder) (aval: Aval) (atom: Atom) : Atom =

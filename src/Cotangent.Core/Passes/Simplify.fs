@@ -166,13 +166,12 @@ let private identities (facts: Facts) (prim: Prim) (inputs: Atom list) (self: Va
     | Iota(dtype, shape, dim) -> SimplifyGenerators.unitIota dtype shape dim
     | StopGradient | Pjit _ -> []
 
-/// The rewrites proposed for `prim`, identities first; generated lazily, as the first that fits wins.
-let private rules (facts: Facts) (prim: Prim) (inputs: Atom list) (self: Var) (out: Aval) : Rewrite seq =
-    seq {
-        yield! identities facts prim inputs self out
-        yield! SimplifyGenerators.layoutRules facts prim inputs out
-        yield! SimplifyGenerators.foldIntoSelect facts prim inputs out
-    }
+/// The rule families in order, identities first: the first rewrite that fits wins, and the later
+/// families are not asked (most equations match none: this runs once per equation).
+let private families: (Facts -> Prim -> Atom list -> Var -> Aval -> Rewrite list) list =
+    [ identities
+      fun facts prim inputs _ out -> SimplifyGenerators.layoutRules facts prim inputs out
+      fun facts prim inputs _ out -> SimplifyGenerators.foldIntoSelect facts prim inputs out ]
 
 /// The rewrite fits a one-output equation binding `outs` when it gives exactly that aval; then the
 /// rewrite with the aval of each of its ops (placing them needs no type rule again).
@@ -197,9 +196,9 @@ let private fitted (outs: Var list) (rewrite: Rewrite) : (Rewrite * Aval list) o
 // an iota: kept as they are, since the rules above make layout ops of literals broadcasts).
 
 let private fold (facts: Facts) (e: Eqn<Prim>) (inputs: Atom list) : NdArray list option =
-    let values = inputs |> List.map facts.Value
-    if values |> List.forall Option.isSome then
-        let args = List.choose id values
+    let known (a: Atom) = match a with Lit _ -> true | Var v -> facts.Values.ContainsKey v
+    if List.forall known inputs then
+        let args = inputs |> List.choose facts.Value
         let largest = args |> List.fold (fun m a -> max m (Aval.size a.Aval)) 1
         let fromArrays = args |> List.exists (fun a -> a.Aval.Shape.Length > 0)
         if e.Outs |> List.forall (fun o -> Aval.size o.Aval <= largest && (fromArrays || o.Aval.Shape.Length = 0)) then
@@ -221,19 +220,13 @@ let private maxDepth = 16
 let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
     let facts = Facts()
     let env = Dictionary<Var, Atom>()
-    let subst atom =
-        match atom with
-        | Var v ->
-            match env.TryGetValue v with
-            | true, a -> a
-            | _ -> atom
-        | Lit _ -> atom
+    let subst = subst env
     let constVars, consts = ResizeArray closed.Jaxpr.ConstVars, ResizeArray closed.Consts
     List.iter2 (fun v c -> facts.Values[v] <- c) closed.Jaxpr.ConstVars closed.Consts
     facts.CountUses closed.Jaxpr
-    let eqns = ResizeArray<Eqn<Prim>>()
+    let eqns = ref []
     let emit (e: Eqn<Prim>) =
-        eqns.Add e
+        eqns.Value <- e :: eqns.Value
         for o in e.Outs do facts.Producers[o] <- e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
     let created = Dictionary<struct (Prim * Cse.AtomKey list), Var>(Cse.keys<Prim>)
@@ -241,9 +234,11 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted
     let rec place (depth: int) (e: Eqn<Prim>) =
-        let inputs = e.Inputs |> List.map subst
+        let inputs = substAll env e.Inputs
         let out = match e.Outs with [ o ] -> o.Aval | _ -> Aval.scalar Bool
-        let rewrite = if depth > maxDepth then None else rules facts e.Op inputs e.Outs.Head out |> Seq.tryPick (fitted e.Outs)
+        let rewrite =
+            if depth > maxDepth then None
+            else families |> List.tryPick (fun family -> family facts e.Op inputs e.Outs.Head out |> List.tryPick (fitted e.Outs))
         match rewrite with
         | Some(Forward a, _) ->
             simplified <- simplified + 1
@@ -273,13 +268,13 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
                 | true, v -> env[e.Outs.Head] <- Var v
                 | _ ->
                     created[key] <- e.Outs.Head
-                    emit { e with Inputs = inputs }
-            | None -> emit { e with Inputs = inputs }
+                    emit (withInputs e inputs)
+            | None -> emit (withInputs e inputs)
     // an equation nothing reads (a rewrite's leftover, say) is dropped, not rewritten again
     for e in closed.Jaxpr.Eqns do
         if e.Outs |> List.exists facts.Users.ContainsKey then place 0 e
     let jaxpr =
-        { closed.Jaxpr with ConstVars = List.ofSeq constVars; Eqns = List.ofSeq eqns; OutVars = closed.Jaxpr.OutVars |> List.map subst }
+        { closed.Jaxpr with ConstVars = List.ofSeq constVars; Eqns = List.rev eqns.Value; OutVars = closed.Jaxpr.OutVars |> List.map subst }
     { Jaxpr = jaxpr; Consts = List.ofSeq consts }, folded, simplified
 
 /// The `simplify` pass: folds and rewrites in one walk, then erases the equations and constvars
