@@ -414,6 +414,34 @@ public static class JitProbe
                 compiled.Invoke(a);
                 stages.Add([t0, t1 - t0, sw.Elapsed.TotalMilliseconds - t1]);
             }
+            if (Environment.GetEnvironmentVariable("COTANGENT_GC_LOG") == "1")
+            {
+                // what one gen0 collection costs with each stage's objects young and alive
+                double Gen0Pause(Func<object> keep)
+                {
+                    GC.Collect();
+                    var kept = keep();
+                    var before = GC.GetTotalPauseDuration();
+                    GC.Collect(0);
+                    GC.KeepAlive(kept);
+                    return (GC.GetTotalPauseDuration() - before).TotalMilliseconds;
+                }
+                long Retained(Func<object> keep)
+                {
+                    GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+                    long before = GC.GetTotalMemory(true);
+                    var kept = keep();
+                    long after = GC.GetTotalMemory(true);
+                    GC.KeepAlive(kept);
+                    return after - before;
+                }
+                Console.WriteLine($"    retained: lowered {Retained(() => Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Lower(a)) / 1e6:F1} MB, "
+                    + $"jaxpr only {Retained(() => Jax.MakeJaxpr(Jax.JacRev(AutodiffBenchmarks.Loop))(a)) / 1e6:F1} MB");
+                for (int r = 0; r < 3; r++)
+                    Console.WriteLine($"    gen0 pause with young: lowered {Gen0Pause(() => Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Lower(a)):F1} ms, "
+                        + $"compiled {Gen0Pause(() => Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Lower(a).Compile()):F1} ms, "
+                        + $"after a call {Gen0Pause(() => { var c = Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Lower(a).Compile(); c.Invoke(a); return c; }):F1} ms");
+            }
             double Median(int k) => stages.Select(x => x[k]).Order().ElementAt(stages.Count / 2);
             Console.WriteLine($"    medians: trace {Median(0):F1} ms, passes + emission {Median(1):F1} ms, .NET JIT + first run {Median(2):F1} ms");
         }

@@ -48,6 +48,19 @@ let freeVars (stmts: Stmt<VecOp> list) : Var list =
     walk stmts
     used |> Seq.filter (bound.Contains >> not) |> List.ofSeq
 
+/// The outside vars one statement reads (a loop's free vars; others' operands): no sets built
+/// for the common case, as the runtime asks this of every top-level statement.
+let stmtReads (s: Stmt<VecOp>) : Var list =
+    let vars (atoms: Atom list) = atoms |> List.choose (fun a -> match a with Var v -> Some v | Lit _ -> None)
+    let addr (a: Addr) = a.Terms |> List.map fst
+    match s with
+    | For _ -> freeVars [ s ]
+    | Load(_, _, a) -> addr a
+    | Compute(_, _, args) -> vars args
+    | Store(_, a, v) | Accum(_, a, _, v) -> addr a @ vars [ v ]
+    | Fill _ | Call _ -> []
+    | Ext x -> let _, reads, _ = extVars x in vars reads
+
 /// The buffers a statement list touches.
 let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
     let seen = Dictionary<int, Buffer>()
@@ -147,7 +160,9 @@ let private loopBuffers (stmts: Stmt<VecOp> list) : HashSet<int> =
 let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list) : Kernel =
     let dm = DynamicMethod(name, typeof<Void>, [| typeof<nativeint>; typeof<int>; typeof<int> |], typeof<ScalarOps>.Module, true)
     let il = dm.GetILGenerator()
-    let locals = Dictionary<Var, LocalBuilder>()
+    let dying = deaths stmts
+    // sized once: a segment binds about one var per statement
+    let locals = Dictionary<Var, LocalBuilder>(dying.Count)
     let baseOf (b: Buffer) =
         il.Emit OpCodes.Ldarg_0
         il.Emit(OpCodes.Ldc_I4, b.Id * IntPtr.Size)
@@ -166,7 +181,6 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         | 0 -> clrType v.Aval.DType
         | 1 -> vectorTypeOf v.Aval
         | _ -> fail $"a var of {Aval.str v.Aval} is neither a scalar nor a vector"
-    let dying = deaths stmts
     let free = Dictionary<Type, Stack<LocalBuilder>>()
     let mutable position = 0
     // after the statement at `position`: its dead vars' locals become free

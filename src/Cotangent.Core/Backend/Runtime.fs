@@ -196,7 +196,7 @@ let private maxSegment = 1000
 /// `maxSegment` statements where no value crosses).
 let private plan (body: Stmt<VecOp> list) : Step list =
     let stmts = Array.ofList body
-    let reads = stmts |> Array.map (fun s -> Emit.freeVars [ s ])
+    let reads = stmts |> Array.map Emit.stmtReads
     let lastUse = Collections.Generic.Dictionary<Var, int>()
     reads |> Array.iteri (fun i vs -> for v in vs do lastUse[v] <- i)
     let steps = ResizeArray<Step>()

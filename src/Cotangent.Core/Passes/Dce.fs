@@ -18,10 +18,11 @@ let dceJaxpr (jaxpr: Jaxpr<Prim>) : Jaxpr<Prim> * int =
         | Var v -> live.Add v |> ignore
         | Lit _ -> ()
     List.iter mark jaxpr.OutVars
+    let rec isLive (outs: Var list) = match outs with v :: rest -> live.Contains v || isLive rest | [] -> false
     let kept =
         List.foldBack
             (fun (e: Eqn<Prim>) acc ->
-                if e.Outs |> List.exists live.Contains then
+                if isLive e.Outs then
                     List.iter mark e.Inputs
                     e :: acc
                 else acc)

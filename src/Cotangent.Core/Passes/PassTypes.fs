@@ -27,8 +27,12 @@ let subst (env: Dictionary<Var, Atom>) (atom: Atom) =
 /// `inputs` with the substitution applied: the same list, not a copy, when it changes nothing
 /// (so most equations are kept as they are: `withInputs`).
 let substAll (env: Dictionary<Var, Atom>) (inputs: Atom list) =
-    if inputs |> List.exists (fun a -> match a with Var v -> env.ContainsKey v | Lit _ -> false) then List.map (subst env) inputs
-    else inputs
+    let rec changes (atoms: Atom list) =
+        match atoms with
+        | Var v :: rest -> env.ContainsKey v || changes rest
+        | Lit _ :: rest -> changes rest
+        | [] -> false
+    if changes inputs then List.map (subst env) inputs else inputs
 
 /// `e` reading `inputs`: `e` itself when they are its own list.
 let withInputs (e: Eqn<'op>) (inputs: Atom list) = if obj.ReferenceEquals(inputs, e.Inputs) then e else { e with Inputs = inputs }

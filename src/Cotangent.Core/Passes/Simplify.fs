@@ -236,9 +236,14 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
     let rec place (depth: int) (e: Eqn<Prim>) =
         let inputs = substAll env e.Inputs
         let out = match e.Outs with [ o ] -> o.Aval | _ -> Aval.scalar Bool
-        let rewrite =
-            if depth > maxDepth then None
-            else families |> List.tryPick (fun family -> family facts e.Op inputs e.Outs.Head out |> List.tryPick (fitted e.Outs))
+        let rec firstFit families =
+            match families with
+            | family :: later ->
+                match family facts e.Op inputs e.Outs.Head out with
+                | [] -> firstFit later
+                | proposed -> match List.tryPick (fitted e.Outs) proposed with Some r -> Some r | None -> firstFit later
+            | [] -> None
+        let rewrite = if depth > maxDepth then None else firstFit families
         match rewrite with
         | Some(Forward a, _) ->
             simplified <- simplified + 1
