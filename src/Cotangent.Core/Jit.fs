@@ -1,9 +1,10 @@
 /// The jit compiler: a lax program through the pass pipeline (inline, dce, cse, simplify on lax;
-/// fuse to kernels; lower-to-loops; vectorize) to an executable. Takes pass-manager options (the
-/// dump flags); returns the compiled program with its readable text. Guarantees: a custom
-/// pipeline that stops early is finished with the conversions execution needs (fuse,
+/// fuse to kernels; lower-to-loops; vectorize; fp-contract) to an executable. Takes pass-manager
+/// options (the dump flags); returns the compiled program with its readable text. Guarantees: a
+/// custom pipeline that stops early is finished with the conversions execution needs (fuse,
 /// lower-to-loops), and the executable computes what the interpreter computes (up to the
-/// documented approximation bounds and the reassociation of vectorized reductions).
+/// documented approximation bounds, the reassociation of vectorized reductions and the one
+/// rounding a fused multiply-add skips; `--disable-pass=fp-contract` keeps every rounding).
 module Cotangent.Core.Jit
 
 open System.Text

@@ -270,3 +270,21 @@ let ``fp-contract fuses a vector multiply-add into one rounding; disabled, both 
     let vectorLanes = if Backend.EmitVector.fmaSupported then fused else unfused
     Assert.Equal<float[]>(Array.append (Array.create 32 vectorLanes) (Array.create 5 unfused), run "")
     Assert.Equal<float[]>(Array.create n unfused, run "--disable-pass=fp-contract")
+
+[<Fact>]
+let ``a contiguous slice of an argument read by a GEMM is a view of the argument, not a copy`` () =
+    // the MLP's weights are slices of one flat parameter vector: each becomes loop.view %arg0[offset]
+    let f (args: Value list) =
+        let w = A.reshape [ 4; 3 ] (Tracing.bind1 (Lax.Slice([ 6 ], [ 18 ], None)) [ args[0] ])
+        [ A.dot args[1] w ]
+    let flat, x = f32 [| 20 |], f32 [| 2; 4 |]
+    let closed = trace f [ flat; x ]
+    let p, _ = lower closed
+    Assert.Empty(Vec.verify true p)
+    let views = p.Temps |> List.choose (fun b -> match b.Kind with View(source, offset) -> Some(Buffer.name source, offset) | _ -> None)
+    Assert.Contains(("%arg0", 6), views)
+    Assert.DoesNotContain(p.Body, fun s -> match s with For _ -> true | _ -> false)
+    Assert.Contains("loop.view %arg0[6] : f32[4,3]", Vec.print p)
+    let got = (Backend.Runtime.compile p).Run [ flat; x ] |> List.head |> NdArray.toFloats
+    let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ flat; x ] |> List.head |> NdArray.toFloats
+    Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * (1.0 + abs a), $"{a} vs {b}")) want got

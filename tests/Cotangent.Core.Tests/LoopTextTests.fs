@@ -125,7 +125,7 @@ let private binders (p: VecProgram) : string list =
     List.ofSeq types
 
 let private constValues (p: VecProgram) =
-    p.Consts |> List.choose (fun b -> match b.Kind with Const c -> Some c | Arg _ | Result _ | Temp _ -> None)
+    p.Consts |> List.choose (fun b -> match b.Kind with Const c -> Some c | Arg _ | Result _ | Temp _ | View _ -> None)
 
 let private roundTrips (loopStage: bool) (p: VecProgram) (inputs: NdArray list) =
     let text = Vec.print p
@@ -186,6 +186,24 @@ let ``a vec.fma with a wrong operand count or type is reported at the op`` () =
     errorAt (9, 20) "expected three operands of vec.fma (a, b, c: a * b + c), found 2" (text.Replace("vec.fma %6, %5, %3", "vec.fma %6, %5"))
     errorAt (9, 7) "expected the operands of '%7' to be f32[8] vectors or f32 literals, found f32[8], f32[8], f64[]" (text.Replace("vec.fma %6, %5, %3", "vec.fma %6, %5, 1.0:f64[]"))
     errorAt (9, 7) "expected '%7' to have a float vector type, found i32[8]" (text.Replace("vec.fma %6, %5, %3 : f32[8]", "vec.fma %6, %5, %3 : i32[8]"))
+
+[<Fact>]
+let ``a loop.view reads its source's storage from the offset, and must lie inside it`` () =
+    let text (offset: int) =
+        lines
+            [ "loop.func @main(%arg0: f32[4] {id = 0}) -> (%res0: f32[2] {id = 1}) {"
+              $"  %%buf2 = loop.view %%arg0[{offset}] : f32[2]"
+              "  loop.for %0 = 0 to 2 step 1 : i32[] {"
+              "    %1 = loop.load %buf2[%0] : f32[]"
+              "    loop.store %1, %res0[%0]"
+              "  }"
+              "}" ]
+    let p = parsed (text 1)
+    Assert.Equal(text 1, Vec.print p)
+    Assert.Empty(Vec.verify true p)
+    let got = (Backend.Runtime.compile p).Run [ NdArray.ofFloat32 [| 4 |] [| 10f; 11f; 12f; 13f |] ] |> List.head |> NdArray.toFloats
+    Assert.Equal<float[]>([| 11.0; 12.0 |], got)
+    errorAt (2, 3) "expected '%buf2' (f32[2] at offset 3) to lie inside '%arg0' (f32[4])" (text 3)
 
 [<Fact>]
 let ``unbalanced braces, a stray yield and deep nesting are errors, not exceptions`` () =

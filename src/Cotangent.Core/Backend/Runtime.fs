@@ -241,7 +241,9 @@ let compile (p: Program<VecOp>) : Executable =
     let steps = plan p.Body
     let all = p.Args @ p.Consts @ p.Temps @ p.Results
     let tableLength = 1 + (all |> List.fold (fun m b -> max m b.Id) 0)
-    let slotOf (b: Buffer) = match b.Kind with Temp s -> Some(b, s) | Arg _ | Const _ | Result _ -> None
+    let slotOf (b: Buffer) = match b.Kind with Temp s -> Some(b, s) | Arg _ | Const _ | Result _ | View _ -> None
+    // views point into their sources once those are placed (args differ per call)
+    let views = p.Temps |> List.choose (fun b -> match b.Kind with View(source, offset) -> Some(b.Id, source.Id, nativeint offset * nativeint (elementSize b.Aval.DType)) | _ -> None)
     let temps = p.Temps |> List.choose slotOf
     let slotCount = 1 + (temps |> List.fold (fun m (_, s) -> max m s) -1)
     let slotBytes = Array.zeroCreate<int64> slotCount
@@ -257,7 +259,7 @@ let compile (p: Program<VecOp>) : Executable =
                 let arr = GC.AllocateArray<byte>(System.Buffer.ByteLength pinned + 1, pinned = true)
                 System.Buffer.BlockCopy(pinned, 0, arr, 0, System.Buffer.ByteLength pinned)
                 b, a, arr
-            | Arg _ | Result _ | Temp _ -> raise (CotangentException("", $"runtime: {Buffer.name b} listed as a const", None)))
+            | Arg _ | Result _ | Temp _ | View _ -> raise (CotangentException("", $"runtime: {Buffer.name b} listed as a const", None)))
     let constAddress (arr: byte[]) = NativePtr.toNativeInt &&arr[0]
     let pool =
         TempPool(tableLength, slotBytes, constArrays |> List.map (fun (b, _, arr) -> b.Id, constAddress arr),
@@ -284,6 +286,8 @@ let compile (p: Program<VecOp>) : Executable =
                     NativePtr.set table b.Id (pins.Pin data)
                     Interlocked.Increment &pinned.contents |> ignore
                     { Aval = b.Aval; Data = data })
+            for view, source, bytes in views do
+                NativePtr.set table view (NativePtr.get table source + bytes)
             let operand (b: Buffer) =
                 { Buffer = b; Address = NativePtr.get table b.Id; Managed = match managed.TryGetValue b.Id with | true, a -> Some a | _ -> None }
             for step in steps do

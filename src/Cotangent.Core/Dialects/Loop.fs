@@ -12,16 +12,17 @@ open Cotangent.Core.Dialects.Lax
 open Cotangent.Core.Dialects.Kernel
 
 /// Where a buffer's storage comes from. Temps share a slot when their live ranges do not
-/// overlap (the memory plan); a slot is sized for its largest buffer.
+/// overlap (the memory plan); a slot is sized for its largest buffer. A view is `offset`
+/// elements into another buffer's storage (a reshape or a contiguous slice of it: no copy).
 type BufferKind =
     | Arg of index: int
     | Const of NdArray
     | Result of index: int
     | Temp of slot: int
+    | View of source: Buffer * offset: int
 
 /// Flat row-major storage of `Aval`'s elements.
-[<CustomEquality; NoComparison>]
-type Buffer =
+and [<CustomEquality; NoComparison>] Buffer =
     { Id: int
       Aval: Aval
       Kind: BufferKind }
@@ -84,7 +85,7 @@ module Buffer =
         | Arg i -> $"%%arg{i}"
         | Const _ -> $"%%cst{b.Id}"
         | Result i -> $"%%res{i}"
-        | Temp _ -> $"%%buf{b.Id}"
+        | Temp _ | View _ -> $"%%buf{b.Id}"
 
 
 /// Printing: MLIR-like generic form in LaxGeneric's spellings (types with {weak}, typed literals
@@ -152,6 +153,7 @@ let printWith (ext: Printer<'X> -> 'X -> string list) (p: Program<'X>) : string 
             match b.Kind with
             | Const value -> $"""loop.const dense<[{String.Join(", ", GenericForm.elems value)}]>"""
             | Temp slot -> $"loop.alloc {{slot = {slot}}}"
+            | View(source, offset) -> $"loop.view {Buffer.name source}[{offset}]"
             | Arg _ | Result _ -> "loop.alloc" // misplaced: an arg or result among consts and temps
         sb.Append($"  {Buffer.name b} = {decl} : {LaxGeneric.typeText b.Aval}\n") |> ignore
     for s in p.Body do
@@ -176,6 +178,16 @@ let verify (p: Program<'X>) (extVars: 'X -> Var list * Atom list * Buffer list) 
     let bind (v: Var) = if not (bound.Add v) then problems.Add $"%%{v.Id} is bound twice"
     let use' (a: Atom) = match a with Var v when not (bound.Contains v) -> problems.Add $"%%{v.Id} is used before it is bound" | _ -> ()
     let buffer (b: Buffer) = if not (declared.Contains b.Id) then problems.Add $"{Buffer.name b} is not declared"
+    // a view lies inside its source, a declared buffer that is no view and no result
+    for b in p.Temps do
+        match b.Kind with
+        | View(source, offset) ->
+            match source.Kind with
+            | View _ | Result _ -> problems.Add $"{Buffer.name b} views {Buffer.name source}, which is a view or a result"
+            | Arg _ | Const _ | Temp _ -> buffer source
+            if source.Aval.DType <> b.Aval.DType || offset < 0 || offset + Aval.size b.Aval > Aval.size source.Aval then
+                problems.Add $"{Buffer.name b}: {Aval.str b.Aval} at offset {offset} does not lie inside {Buffer.name source}: {Aval.str source.Aval}"
+        | Arg _ | Const _ | Result _ | Temp _ -> ()
     let rec walk (stmts: Stmt<'X> list) =
         for s in stmts do
             match s with

@@ -21,13 +21,14 @@ open Cotangent.Core.Dialects.Vec
 //   func   ::= loop.func @main ( param , ... ) -> ( param , ... ) { decl* stmt* }
 //   param  ::= %argI : type {id = N}  |  %resI : type {id = N}            (I: the arg/result index)
 //   decl   ::= %cstN = loop.const dense< [ elem , ... ] > : type  |  %bufN = loop.alloc {slot = S} : type
+//            | %bufN = loop.view buf [ offset ] : type                  (storage of buf, offset elements in)
 //   stmt   ::= [ %N , ... = ] loop.for %N = lo to hi step s [parallel]
 //                  [iter_args( %N = atom , ... ) -> ( type , ... )] : i32[] { stmt* [loop.yield atom , ...] }
 //            | %N = lax.NAME atom , ... [attrs] : type                   (lanewise if an operand is a vector)
 //            | %N = loop.load buf addr : type  | loop.store atom , buf addr | loop.accumulate[comb] atom , buf addr
 //            | loop.fill literal , buf         | loop.call @NAME ( buf , ... ) [attrs] -> ( buf , ... )
 //            | %N = vec.load buf addr : type   | %N = vec.gather buf addr stride K : type | vec.store atom , buf addr
-//            | %N = vec.splat atom : type      | %N = vec.reduce[comb] atom : type
+//            | %N = vec.splat atom : type      | %N = vec.reduce[comb] atom : type   | %N = vec.fma atom , atom , atom : type
 //   buf    ::= %argI | %resI | %cstN | %bufN                                (N: the buffer's id)
 //   addr   ::= [ offset ] | [ [offset +] term + ... ]    term ::= %N | stride*%N    comb ::= sum | prod | max | min
 // A loop's body sees the values defined before it; its results are defined after it.
@@ -107,7 +108,8 @@ type private Parser(tokens: Token[]) =
         skip "}" " to close the buffer's {id = N}"
         declare name { Id = id; Aval = aval; Kind = kind k }
 
-    /// `%cstN = loop.const dense<[...]> : type` or `%bufN = loop.alloc {slot = S} : type`.
+    /// `%cstN = loop.const dense<[...]> : type`, `%bufN = loop.alloc {slot = S} : type` or
+    /// `%bufN = loop.view %src[offset] : type`.
     let decl () : Buffer =
         let (t, p, k) as name = bufferName ()
         skip "=" " after the buffer's name"
@@ -124,7 +126,20 @@ type private Parser(tokens: Token[]) =
             skip "}" " to close the temp's {slot = S}"
             skip ":" " before the temp's type"
             declare name { Id = k; Aval = r.Type(); Kind = Temp slot }
-        | _ -> failAt t $"expected '%%cstN = loop.const' or '%%bufN = loop.alloc', found '%%{p}{k} = {op.Text}'"
+        | "buf", "loop.view" ->
+            let at, source = buffer ()
+            skip "[" " before the view's offset"
+            let _, offset = natural "the view's offset"
+            skip "]" " after the view's offset"
+            skip ":" " before the view's type"
+            let aval = r.Type()
+            match source.Kind with
+            | View _ | Result _ -> failAt at $"expected a view of an argument, const or temp, found one of '{Buffer.name source}'"
+            | Arg _ | Const _ | Temp _ -> ()
+            if source.Aval.DType <> aval.DType || offset + Aval.size aval > Aval.size source.Aval then
+                failAt t $"expected '%%buf{k}' ({typeText aval} at offset {offset}) to lie inside '{Buffer.name source}' ({typeText source.Aval})"
+            declare name { Id = k; Aval = aval; Kind = View(source, offset) }
+        | _ -> failAt t $"expected '%%cstN = loop.const', '%%bufN = loop.alloc' or '%%bufN = loop.view', found '%%{p}{k} = {op.Text}'"
 
     let atom () = r.Atom scope
     let atoms () =
@@ -382,7 +397,7 @@ type private Parser(tokens: Token[]) =
         | None -> ()
         skip "}" " to close the function"
         if (peek ()).Kind <> End then failAt (peek ()) $"expected end of input after the function, found {describe (peek ())}"
-        let consts, temps = decls |> List.ofSeq |> List.partition (fun b -> match b.Kind with Const _ -> true | Arg _ | Result _ | Temp _ -> false)
+        let consts, temps = decls |> List.ofSeq |> List.partition (fun b -> match b.Kind with Const _ -> true | Arg _ | Result _ | Temp _ | View _ -> false)
         { Args = args; Consts = consts; Temps = temps; Results = results; Body = body }
 
 /// The loop- or vec-stage program the generic text spells; never throws.

@@ -107,6 +107,11 @@ type private Planner() =
     member _.Release(s: int) = free.Enqueue(s, s)
     member _.Count = count
 
+/// True when `view` reads the elements of `space` in row-major order, one after the other (from
+/// its offset on): size-1 dimensions may have any stride.
+let private rowMajor (space: int list) (view: View) =
+    List.zip3 space view.Strides (View.contiguous space).Strides |> List.forall (fun (n, s, c) -> n = 1 || s = c)
+
 let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     let jaxpr = closed.Jaxpr
     let eqns = Array.ofList jaxpr.Eqns
@@ -128,18 +133,20 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
         match a with
         | Var v when not (resultOf.ContainsKey v) && not (buffers.ContainsKey v) -> resultOf[v] <- r
         | a -> copies.Add((a, r)))
-    // a copy kernel that reads a whole buffer in row-major order (a reshape, or a broadcast that
-    // only adds unit dims) aliases its operand instead: the output is the operand's storage
-    let aliasOf = Dictionary<Var, Var>()
-    let rec root (v: Var) = match aliasOf.TryGetValue v with | true, r -> root r | _ -> v
-    let produced = HashSet<Var>(eqns |> Seq.collect (fun e -> e.Outs))
+    // a copy kernel that reads one buffer in row-major order from some offset (a reshape, a
+    // broadcast that only adds unit dims, a contiguous slice) views its operand's storage instead
+    // (loop.view: no copy); an alias maps to its operand and the offset into it
+    let aliasOf = Dictionary<Var, Var * int>()
+    let rec root (v: Var) = match aliasOf.TryGetValue v with | true, (r, _) -> root r | _ -> v
+    let rec offsetOf (v: Var) = match aliasOf.TryGetValue v with | true, (r, k) -> k + offsetOf r | _ -> 0
+    let stored = HashSet<Var>(Seq.append (eqns |> Seq.collect (fun e -> e.Outs)) (jaxpr.InVars @ jaxpr.ConstVars))
     for e in eqns do
         match e.Op, e.Inputs, e.Outs with
-        | Fusion { Kind = Loop; Views = [ view ]; Body = { Eqns = []; InVars = [ x ]; OutVars = [ Var y ] } } as _, [ Var src ], [ out ]
-            when x = y && produced.Contains (root src) && not (resultOf.ContainsKey out) && not (resultOf.ContainsKey (root src))
-                 && Aval.size src.Aval = Aval.size out.Aval && src.Aval.DType = out.Aval.DType
-                 && view = View.contiguous (match e.Op with Fusion f -> f.Space | Lax _ -> []) ->
-            aliasOf[out] <- src
+        | Fusion({ Kind = Loop; Views = [ view ]; Body = { Eqns = []; InVars = [ x ]; OutVars = [ Var y ] } } as f), [ Var src ], [ out ]
+            when x = y && stored.Contains (root src) && not (resultOf.ContainsKey out) && not (resultOf.ContainsKey (root src))
+                 && src.Aval.DType = out.Aval.DType && rowMajor f.Space view
+                 && view.Offset >= 0 && view.Offset + Aval.size out.Aval <= Aval.size src.Aval ->
+            aliasOf[out] <- (src, view.Offset)
         | _ -> ()
     // last use of each storage root (program outputs live to the end)
     let lastUse = Dictionary<Var, int>()
@@ -176,7 +183,7 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                 let strided =
                     HashSet<int>(List.zip f.Views e.Inputs |> List.choose (fun (view, a) ->
                         match a with
-                        | Var v when view <> whole -> Some buffers[root v].Id
+                        | Var v when view <> whole || offsetOf v <> 0 -> Some buffers[root v].Id
                         | Var _ | Lit _ -> None))
                 dying |> List.filter (fun b -> not (strided.Contains b.Id))
             | _ -> []
@@ -205,8 +212,8 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                 b)
         match e.Op, e.Outs with
         | Fusion _, [ out ] when aliasOf.ContainsKey out ->
-            // shares the (temp) storage of its root, which stays live as long as it does
-            let b = make out.Aval buffers[root out].Kind
+            // a view of its root's storage, which stays live as long as the view is read
+            let b = make out.Aval (View(buffers[root out], offsetOf out))
             temps.Add b
             buffers[out] <- b
         | Fusion f, _ -> body.AddRange(lowerFusion f ins (e.Outs |> List.map (fun v -> buffers[v])))
