@@ -288,3 +288,24 @@ let ``a contiguous slice of an argument read by a GEMM is a view of the argument
     let got = (Backend.Runtime.compile p).Run [ flat; x ] |> List.head |> NdArray.toFloats
     let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts [ flat; x ] |> List.head |> NdArray.toFloats
     Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * (1.0 + abs a), $"{a} vs {b}")) want got
+
+[<Fact>]
+let ``a concatenation's computed operands are written straight into its storage`` () =
+    // exp writes the first block, the GEMM (through its reshape) the second: no copies; with an
+    // argument as a third operand the concatenate call stays, to copy that one
+    let concatCalls (p: VecProgram) = p.Body |> List.filter (fun s -> match s with Call(Lax.Concatenate _, _, _) -> true | _ -> false)
+    for withArg in [ false; true ] do
+        let f (args: Value list) =
+            let a = N.exp args[0]
+            let b = A.reshape [ 6 ] (A.dot args[1] args[2])
+            [ N.sin (A.concatenate 0 ([ a; b ] @ (if withArg then [ args[0] ] else []))) ]
+        let inputs = [ f32 [| 5 |]; f32 [| 2; 4 |]; f32 [| 4; 3 |] ]
+        let closed = trace f inputs
+        let p, _ = lower closed
+        Assert.Empty(Vec.verify true p)
+        let offsets = p.Temps |> List.choose (fun b -> match b.Kind with View(source, offset) when source.Aval.Shape = [| (if withArg then 16 else 11) |] -> Some offset | _ -> None)
+        Assert.Equal<int list>([ 0; 5; 5 ], List.sort offsets) // exp's block; the GEMM's, seen as [2,3] and as [6]
+        Assert.Equal((if withArg then 1 else 0), (concatCalls p).Length)
+        let got = (Backend.Runtime.compile p).Run inputs |> List.head |> NdArray.toFloats
+        let want = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts inputs |> List.head |> NdArray.toFloats
+        Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-5 * (1.0 + abs a), $"{a} vs {b}")) want got

@@ -178,13 +178,13 @@ let verify (p: Program<'X>) (extVars: 'X -> Var list * Atom list * Buffer list) 
     let bind (v: Var) = if not (bound.Add v) then problems.Add $"%%{v.Id} is bound twice"
     let use' (a: Atom) = match a with Var v when not (bound.Contains v) -> problems.Add $"%%{v.Id} is used before it is bound" | _ -> ()
     let buffer (b: Buffer) = if not (declared.Contains b.Id) then problems.Add $"{Buffer.name b} is not declared"
-    // a view lies inside its source, a declared buffer that is no view and no result
+    // a view lies inside its source, a declared buffer that is no view itself
     for b in p.Temps do
         match b.Kind with
         | View(source, offset) ->
             match source.Kind with
-            | View _ | Result _ -> problems.Add $"{Buffer.name b} views {Buffer.name source}, which is a view or a result"
-            | Arg _ | Const _ | Temp _ -> buffer source
+            | View _ -> problems.Add $"{Buffer.name b} views {Buffer.name source}, which is a view itself"
+            | Arg _ | Const _ | Temp _ | Result _ -> buffer source
             if source.Aval.DType <> b.Aval.DType || offset < 0 || offset + Aval.size b.Aval > Aval.size source.Aval then
                 problems.Add $"{Buffer.name b}: {Aval.str b.Aval} at offset {offset} does not lie inside {Buffer.name source}: {Aval.str source.Aval}"
         | Arg _ | Const _ | Result _ | Temp _ -> ()

@@ -134,8 +134,8 @@ type private Parser(tokens: Token[]) =
             skip ":" " before the view's type"
             let aval = r.Type()
             match source.Kind with
-            | View _ | Result _ -> failAt at $"expected a view of an argument, const or temp, found one of '{Buffer.name source}'"
-            | Arg _ | Const _ | Temp _ -> ()
+            | View _ -> failAt at $"expected a view of an argument, result, const or temp, found one of the view '{Buffer.name source}'"
+            | Arg _ | Const _ | Temp _ | Result _ -> ()
             if source.Aval.DType <> aval.DType || offset + Aval.size aval > Aval.size source.Aval then
                 failAt t $"expected '%%buf{k}' ({typeText aval} at offset {offset}) to lie inside '{Buffer.name source}' ({typeText source.Aval})"
             declare name { Id = k; Aval = aval; Kind = View(source, offset) }

@@ -112,6 +112,39 @@ type private Planner() =
 let private rowMajor (space: int list) (view: View) =
     List.zip3 space view.Strides (View.contiguous space).Strides |> List.forall (fun (n, s, c) -> n = 1 || s = c)
 
+/// The operands a concatenation's producers write straight into its storage (XLA's in-place
+/// concatenate): each storage root whose one reader chain ends at the concatenation, as a whole
+/// (a full-size alias), mapped to the concatenation's output var and the element offset of its
+/// block. Only where every block is contiguous (the dimensions before the joined one are 1).
+let private concatenatedInPlace (eqns: Eqn<Op>[]) (jaxpr: Jaxpr<Op>) (aliasOf: Dictionary<Var, Var * int>) (resultOf: Dictionary<Var, Buffer>) =
+    let reads = Dictionary<Var, int>()
+    let read (a: Atom) = match a with Var v -> reads[v] <- 1 + (match reads.TryGetValue v with | true, n -> n | _ -> 0) | Lit _ -> ()
+    for e in eqns do List.iter read e.Inputs
+    List.iter read jaxpr.OutVars
+    let computed = HashSet<Var>(eqns |> Seq.filter (fun e -> match e.Op, e.Outs with Fusion _, [ o ] -> not (aliasOf.ContainsKey o) | _ -> true) |> Seq.collect (fun e -> e.Outs))
+    // the root under a chain of whole, once-read aliases
+    let rec wholeRoot (v: Var) =
+        match aliasOf.TryGetValue v with
+        | true, (src, 0) when Aval.size src.Aval = Aval.size v.Aval && reads.GetValueOrDefault(src, 0) = 1 -> wholeRoot src
+        | true, _ -> None
+        | _ -> Some v
+    let placed = Dictionary<Var, Var * int>()
+    for e in eqns do
+        match e.Op, e.Outs with
+        | Lax(Concatenate dim), [ out ] when out.Aval.Shape |> Array.take dim |> Array.forall ((=) 1) && not (placed.ContainsKey out) ->
+            let mutable offset = 0
+            for a in e.Inputs do
+                match a with
+                | Var v when reads.GetValueOrDefault(v, 0) = 1 ->
+                    match wholeRoot v with
+                    | Some r when computed.Contains r && not (resultOf.ContainsKey r) && not (placed.ContainsKey r) && r <> out ->
+                        placed[r] <- (out, offset)
+                    | _ -> ()
+                | _ -> ()
+                offset <- offset + Aval.size (Atom.aval a)
+        | _ -> ()
+    placed
+
 let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     let jaxpr = closed.Jaxpr
     let eqns = Array.ofList jaxpr.Eqns
@@ -151,6 +184,7 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     // last use of each storage root (program outputs live to the end)
     let lastUse = Dictionary<Var, int>()
     eqns |> Array.iteri (fun i e -> for a in e.Inputs do match a with Var v -> lastUse[root v] <- i | Lit _ -> ())
+    let placed = concatenatedInPlace eqns jaxpr aliasOf resultOf
     let planner = Planner()
     let temps = ResizeArray<Buffer>()
     let mutable inPlace = 0
@@ -163,6 +197,31 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
             consts.Add b
             b
     let slotOf (b: Buffer) = match b.Kind with Temp s -> Some s | _ -> None
+    // a view `offset` elements into b's storage (into b's source when b is a view itself)
+    let viewOf (b: Buffer) (offset: int) (aval: Aval) =
+        let t = match b.Kind with View(source, o) -> make aval (View(source, o + offset)) | _ -> make aval (View(b, offset))
+        temps.Add t
+        t
+    // the storage of a var: its result buffer, or a new temp slot
+    let storage (v: Var) =
+        match resultOf.TryGetValue v with
+        | true, r -> r
+        | _ ->
+            let t = make v.Aval (Temp(planner.Take()))
+            temps.Add t
+            t
+    // a placed var's block of its concatenation's storage, made when its first block is written
+    // (a concatenation that is itself placed is a block of the next one)
+    let rec placedStorage (v: Var) : Buffer =
+        match buffers.TryGetValue v with
+        | true, b -> b
+        | _ ->
+            let b =
+                match placed.TryGetValue v with
+                | true, (whole, offset) -> viewOf (placedStorage whole) offset v.Aval
+                | _ -> storage v
+            buffers[v] <- b
+            b
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         let ins = e.Inputs |> List.map bufferOf
@@ -191,8 +250,10 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
         let outs =
             e.Outs |> List.filter (fun v -> not (aliasOf.ContainsKey v)) |> List.map (fun v ->
                 let b =
-                    match resultOf.TryGetValue v with
-                    | true, r -> r
+                    match resultOf.TryGetValue v, placed.TryGetValue v, buffers.TryGetValue v with
+                    | (true, r), _, _ -> r
+                    | _, (true, _), _ -> placedStorage v
+                    | _, _, (true, early) -> early // a concatenation whose storage its operands took
                     | _ ->
                         let candidate =
                             reusable |> List.tryFind (fun b ->
@@ -204,18 +265,14 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                             let t = make v.Aval b.Kind
                             temps.Add t
                             t
-                        | None ->
-                            let t = make v.Aval (Temp(planner.Take()))
-                            temps.Add t
-                            t
+                        | None -> storage v
                 buffers[v] <- b
                 b)
         match e.Op, e.Outs with
         | Fusion _, [ out ] when aliasOf.ContainsKey out ->
             // a view of its root's storage, which stays live as long as the view is read
-            let b = make out.Aval (View(buffers[root out], offsetOf out))
-            temps.Add b
-            buffers[out] <- b
+            buffers[out] <- viewOf buffers[root out] (offsetOf out) out.Aval
+        | Lax(Concatenate _), _ when e.Inputs |> List.forall (fun a -> match a with Var v -> placed.ContainsKey (root v) | Lit _ -> false) -> ()
         | Fusion f, _ -> body.AddRange(lowerFusion f ins (e.Outs |> List.map (fun v -> buffers[v])))
         | Lax prim, _ -> body.Add(Call(prim, ins, e.Outs |> List.map (fun v -> buffers[v])))
         for b in dying do
