@@ -1,8 +1,9 @@
 /// The `lower-to-loops` pass: kernel → loop. Every value becomes a flat buffer; temps get a
 /// memory plan (a slot is reused once its buffer is dead, and an elementwise kernel writes in
-/// place over an input that dies there); each fusion becomes a loop nest of loads, scalar ops
-/// and stores (reductions carry their accumulator through the innermost loop when it is
-/// reduced); the other lax ops become whole-buffer calls. Guarantees: no vec op is produced.
+/// place over an input that dies there; reshapes and contiguous slices are views, and a
+/// concatenation's computed operands are written into its blocks); each fusion becomes a loop
+/// nest of loads, scalar ops and stores (reductions carry their accumulator through the innermost
+/// loop when it is reduced); the other lax ops become whole-buffer calls. Guarantees: no vec op.
 module Cotangent.Core.Passes.LowerToLoops
 
 open System.Collections.Generic
