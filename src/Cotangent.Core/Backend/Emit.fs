@@ -19,12 +19,13 @@ type Kernel = delegate of buffers: nativeint * lo: int * hi: int -> unit
 
 let private fail (detail: string) : 'a = raise (CotangentException("", "emit: " + detail, None))
 
+let private varsOf (atoms: Atom list) = atoms |> List.choose (fun a -> match a with Var v -> Some v | Lit _ -> None)
+
 /// Vars a statement list uses but does not bind (its inputs from the enclosing code).
 let freeVars (stmts: Stmt<VecOp> list) : Var list =
     let bound = HashSet<Var>()
     let used = HashSet<Var>()
     let atom a = match a with Var v -> used.Add v |> ignore | Lit _ -> ()
-    let addr (a: Addr) = for v, _ in a.Terms do used.Add v |> ignore
     let bind (v: Var) = bound.Add v |> ignore
     let rec walk (stmts: Stmt<VecOp> list) =
         for s in stmts do
@@ -37,12 +38,8 @@ let freeVars (stmts: Stmt<VecOp> list) : Var list =
                 walk l.Body
                 List.iter atom l.Yield
                 List.iter bind l.Results
-            | Load(dst, _, a) -> bind dst; addr a
-            | Compute(dst, _, args) -> bind dst; List.iter atom args
-            | Store(_, a, v) | Accum(_, a, _, v) -> addr a; atom v
-            | Fill _ | Call _ -> ()
-            | Ext x ->
-                let binds, reads, _ = extVars x
+            | _ ->
+                let binds, reads = bindsAndReads s
                 List.iter atom reads
                 List.iter bind binds
     walk stmts
@@ -51,15 +48,9 @@ let freeVars (stmts: Stmt<VecOp> list) : Var list =
 /// The outside vars one statement reads (a loop's free vars; others' operands): no sets built
 /// for the common case, as the runtime asks this of every top-level statement.
 let stmtReads (s: Stmt<VecOp>) : Var list =
-    let vars (atoms: Atom list) = atoms |> List.choose (fun a -> match a with Var v -> Some v | Lit _ -> None)
-    let addr (a: Addr) = a.Terms |> List.map fst
     match s with
     | For _ -> freeVars [ s ]
-    | Load(_, _, a) -> addr a
-    | Compute(_, _, args) -> vars args
-    | Store(_, a, v) | Accum(_, a, _, v) -> addr a @ vars [ v ]
-    | Fill _ | Call _ -> []
-    | Ext x -> let _, reads, _ = extVars x in vars reads
+    | _ -> varsOf (snd (bindsAndReads s))
 
 /// The buffers a statement list touches.
 let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
@@ -94,7 +85,6 @@ let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>>
             lastUse[v] <- pos
             if loops.Count > 0 then loops.Peek().Add v |> ignore
         | Lit _ -> ()
-    let addr (a: Addr) = for v, _ in a.Terms do read (Var v)
     let define (v: Var) =
         definedAt[v] <- pos
         if not (lastUse.ContainsKey v) then lastUse[v] <- pos
@@ -120,12 +110,8 @@ let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>>
                     sharing[r] <- v
                     define r
                 pos <- pos + 1
-            | Load(dst, _, a) -> addr a; define dst; pos <- pos + 1
-            | Compute(dst, _, args) -> List.iter read args; define dst; pos <- pos + 1
-            | Store(_, a, v) | Accum(_, a, _, v) -> addr a; read v; pos <- pos + 1
-            | Fill _ | Call _ -> pos <- pos + 1
-            | Ext x ->
-                let binds, reads, _ = extVars x
+            | _ ->
+                let binds, reads = bindsAndReads s
                 List.iter read reads
                 List.iter define binds
                 pos <- pos + 1

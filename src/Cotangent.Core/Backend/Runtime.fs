@@ -183,9 +183,7 @@ let rec private size (stmts: Stmt<VecOp> list) : int =
 let private defined (s: Stmt<VecOp>) : Var list =
     match s with
     | For l -> l.Results
-    | Load(dst, _, _) | Compute(dst, _, _) -> [ dst ]
-    | Ext x -> let binds, _, _ = extVars x in binds
-    | Store _ | Accum _ | Fill _ | Call _ -> []
+    | _ -> fst (bindsAndReads s)
 
 /// Statements above which a run is cut into another segment where no value crosses the cut: the
 /// .NET JIT compiles methods of thousands of locals without optimization (MinOpts).

@@ -70,6 +70,17 @@ let fmaOperand (aval: Aval) (x: Atom) =
     | Var v -> v.Aval = aval
     | Lit l -> l.Aval.Shape.Length = 0 && l.Aval.DType = aval.DType
 
+/// What a statement other than a loop binds and reads (address indices included); loops are
+/// walked by the callers, which know their scopes.
+let bindsAndReads (s: VecStmt) : Var list * Atom list =
+    let addr (a: Addr) = a.Terms |> List.map (fst >> Var)
+    match s with
+    | For _ | Fill _ | Call _ -> [], []
+    | Load(dst, _, a) -> [ dst ], addr a
+    | Compute(dst, _, args) -> [ dst ], args
+    | Store(_, a, v) | Accum(_, a, _, v) -> [], v :: addr a
+    | Ext x -> let binds, reads, _ = extVars x in binds, reads
+
 /// Every problem in a loop- or vec-stage program; `loopStage` also rejects vec ops.
 let verify (loopStage: bool) (p: VecProgram) : string list =
     let legality = if loopStage && not (isScalarOnly p) then [ "a vec op in a loop-stage program" ] else []

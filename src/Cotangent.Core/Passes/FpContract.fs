@@ -15,15 +15,10 @@ open Cotangent.Core.Dialects.Vec
 let private readCounts (body: VecStmt list) : Dictionary<Var, int> =
     let counts = Dictionary<Var, int>()
     let read (a: Atom) = match a with Var v -> counts[v] <- (match counts.TryGetValue v with | true, n -> n + 1 | _ -> 1) | Lit _ -> ()
-    let addr (a: Addr) = for v, _ in a.Terms do read (Var v)
     iterStmts (fun s ->
         match s with
         | For l -> List.iter (snd >> read) l.Carried; List.iter read l.Yield
-        | Load(_, _, a) -> addr a
-        | Compute(_, _, args) -> List.iter read args
-        | Store(_, a, v) | Accum(_, a, _, v) -> addr a; read v
-        | Ext x -> let _, reads, _ = extVars x in List.iter read reads
-        | Fill _ | Call _ -> ()) body
+        | _ -> List.iter read (snd (bindsAndReads s))) body
     counts
 
 /// One loop body, contracted: each add reading a single-use vector product defined earlier in
