@@ -22,9 +22,10 @@ type Value =
 and [<AbstractClass>] Tracer(trace: Trace) =
     member _.Trace = trace
     abstract Aval: Aval
-    /// The value at the lowest level it can live at (a trace may drop a tracer it no longer needs).
-    abstract FullLower: unit -> Value
-    default this.FullLower() = Traced this
+    /// The value at a lower level this tracer stands for, when its trace no longer needs it (JAX's
+    /// full_lower); ValueNone keeps the tracer (and the Value holding it: no new wrapper).
+    abstract Lowered: unit -> Value voption
+    default this.Lowered() = ValueNone
 
 /// One active transformation. Level orders traces: a higher level is applied first.
 and [<AbstractClass>] Trace(level: int) =
@@ -183,7 +184,17 @@ let fullRaise (trace: Trace) (v: Value) : Value =
 let fullLower (v: Value) : Value =
     match v with
     | Concrete _ -> v
-    | Traced t -> t.FullLower()
+    | Traced t -> match t.Lowered() with ValueSome lower -> lower | ValueNone -> v
+
+/// `List.map f xs`, but `xs` itself when `f` returns every element as it is (no allocation: bind
+/// raises and lowers every operand list, and most are already of the right trace).
+let rec private mapSame (f: Value -> Value) (xs: Value list) : Value list =
+    match xs with
+    | [] -> xs
+    | x :: rest ->
+        let y = f x
+        let rest' = mapSame f rest
+        if obj.ReferenceEquals(y, x) && obj.ReferenceEquals(rest', rest) then xs else y :: rest'
 
 /// Applies a primitive to values: the innermost trace that owns an argument processes it.
 /// Type errors get the user's call site here, once, at the innermost bind that hit them.
@@ -193,7 +204,7 @@ let bind (prim: Prim) (args: Value list) : Value list =
         if obj.ReferenceEquals(trace, evalTrace) then
             evalTrace.Process prim args
         else
-            trace.Process prim (args |> List.map (fullRaise trace)) |> List.map fullLower
+            trace.Process prim (mapSame (fullRaise trace) args) |> mapSame fullLower
     with :? CotangentException as e when e.CallSite.IsNone ->
         raise (CotangentException(e.Primitive, e.Detail, userCallSite ()))
 

@@ -179,10 +179,10 @@ type JvpTracer(trace: Trace, primal: Value, tangent: Tangent) =
     member _.Tangent = tangent
     override _.Aval = Value.aval primal
 
-    override this.FullLower() =
+    override this.Lowered() =
         match tangent with
-        | Zero _ -> fullLower primal
-        | NonZero _ -> Traced this
+        | Zero _ -> ValueSome(fullLower primal)
+        | NonZero _ -> ValueNone
 
 /// The JVP trace: each primitive goes to its rule; constants get zero tangents.
 type JvpTrace(level: int, rules: Prim -> JvpRule) =

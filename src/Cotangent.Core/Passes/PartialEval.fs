@@ -27,10 +27,10 @@ type PeTracer(trace: Trace, pval: PartialVal) =
         | Unknown atom -> Atom.aval atom
 
     /// Known values never stay wrapped: they lower to the value itself (JAX's full_lower).
-    override this.FullLower() =
+    override this.Lowered() =
         match pval with
-        | Known v -> fullLower v
-        | Unknown _ -> Traced this
+        | Known v -> ValueSome(fullLower v)
+        | Unknown _ -> ValueNone
 
 /// A partial-evaluation trace. `pjitRule` is pjit's rule (_pjit_partial_eval), given once the
 /// functions it needs exist below: the trace and the rule are mutually recursive.

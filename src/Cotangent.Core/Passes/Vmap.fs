@@ -261,10 +261,10 @@ type BatchTracer(trace: Trace, value: Value, bdim: int option) =
         | Some b -> { a with Shape = Array.removeAt b a.Shape }
         | None -> a
 
-    override this.FullLower() =
+    override this.Lowered() =
         match bdim with
-        | None -> fullLower value
-        | Some _ -> Traced this
+        | None -> ValueSome(fullLower value)
+        | Some _ -> ValueNone
 
 /// The batching trace: a primitive with a batched operand goes to its rule; one without is bound
 /// on the plain values, as it is the same for every example.
