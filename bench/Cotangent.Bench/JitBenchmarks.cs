@@ -302,7 +302,7 @@ public class JitMlpBenchmarks : WorkersBenchmark
         var e = Step(_params, _x, _y).ToArray<float>();
         JitProbe.Compare("jit step vs eager step", j, e);
         Console.WriteLine($"  loss jit {j[^1]} eager {e[^1]} (ln 10 = {MathF.Log(10)})");
-        JitProbe.Time("JitTrainStep", () => JitTrainStep());
+        JitProbe.Time("JitTrainStep", () => JitTrainStep(), reps: JitProbe.RepsOr(20));
         JitProbe.Time("EagerTrainStep", () => EagerTrainStep(), reps: 3);
         RestoreWorkers();
     }
@@ -379,12 +379,15 @@ public class JitCompileBenchmarks
 public static class JitProbe
 {
     /// <summary>Repetitions of the compile probes: COTANGENT_PROBE_REPS, default 8.</summary>
-    private static int RepsFromEnv() => int.TryParse(Environment.GetEnvironmentVariable("COTANGENT_PROBE_REPS"), out var n) ? n : 8;
+    private static int RepsFromEnv() => RepsOr(8);
+
+    /// <summary>COTANGENT_PROBE_REPS when set, else `fallback`.</summary>
+    internal static int RepsOr(int fallback) => int.TryParse(Environment.GetEnvironmentVariable("COTANGENT_PROBE_REPS"), out var n) ? n : fallback;
 
     public static void Run(string[] which)
     {
         bool Want(string s) => which.Length == 0 || which.Any(w => s.Contains(w, StringComparison.OrdinalIgnoreCase));
-        foreach (var workers in new[] { 1, 2 })
+        foreach (var workers in int.TryParse(Environment.GetEnvironmentVariable("COTANGENT_PROBE_WORKERS"), out var only) ? new[] { only } : new[] { 1, 2 })
         {
             if (Want("elementwise")) { Console.WriteLine($"elementwise, workers={workers}"); new JitElementwiseBenchmarks { Workers = workers }.Probe(); }
             if (Want("gemm")) { Console.WriteLine($"gemm, workers={workers}"); new JitGemmBenchmarks { Workers = workers }.Probe(); }
