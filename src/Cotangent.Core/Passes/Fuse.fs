@@ -117,26 +117,28 @@ let private group (root: int) (space: int[]) (kind: FusionKind) =
 type private Graph =
     { Eqns: Eqn<Prim>[]
       Producer: Dictionary<Var, int>
-      Consumers: Dictionary<Var, ResizeArray<int>> }
+      Consumers: Dictionary<Var, int list> }
 
 let private analyze (jaxpr: Jaxpr<Prim>) : Graph =
     let eqns = Array.ofList jaxpr.Eqns
     let producer = Dictionary<Var, int>()
     eqns |> Array.iteri (fun i e -> for v in e.Outs do producer[v] <- i)
-    let consumers = Dictionary<Var, ResizeArray<int>>()
-    let addUse (v: Var) (at: int) =
-        match consumers.TryGetValue v with
-        | true, l -> l.Add at
-        | _ -> consumers[v] <- ResizeArray [ at ]
-    eqns |> Array.iteri (fun i e -> for a in e.Inputs do match a with Var v -> addUse v i | Lit _ -> ())
+    // each var's reading positions in ascending order, built back to front (read many times)
+    let consumers = Dictionary<Var, int list>()
+    let addUse (v: Var) (at: int) = consumers[v] <- at :: (match consumers.TryGetValue v with | true, l -> l | _ -> [])
     for a in jaxpr.OutVars do
         match a with
         | Var v -> addUse v eqns.Length
         | Lit _ -> ()
+    for i in eqns.Length - 1 .. -1 .. 0 do
+        for a in eqns[i].Inputs do
+            match a with
+            | Var v -> addUse v i
+            | Lit _ -> ()
     { Eqns = eqns; Producer = producer; Consumers = consumers }
 
 let private usesOf (graph: Graph) (v: Var) =
-    match graph.Consumers.TryGetValue v with | true, l -> List.ofSeq l | _ -> []
+    match graph.Consumers.TryGetValue v with | true, l -> l | _ -> []
 
 /// Does eqn i read `v` at the same index as its own output (no broadcasting)?
 let private sameIndex (graph: Graph) (i: int) (v: Var) (space: int[]) =
