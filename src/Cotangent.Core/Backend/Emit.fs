@@ -19,8 +19,6 @@ type Kernel = delegate of buffers: nativeint * lo: int * hi: int -> unit
 
 let private fail (detail: string) : 'a = raise (CotangentException("", "emit: " + detail, None))
 
-let private varsOf (atoms: Atom list) = atoms |> List.choose (fun a -> match a with Var v -> Some v | Lit _ -> None)
-
 /// Vars a statement list uses but does not bind (its inputs from the enclosing code).
 let freeVars (stmts: Stmt<VecOp> list) : Var list =
     let bound = HashSet<Var>()
@@ -38,10 +36,7 @@ let freeVars (stmts: Stmt<VecOp> list) : Var list =
                 walk l.Body
                 List.iter atom l.Yield
                 List.iter bind l.Results
-            | _ ->
-                let binds, reads = bindsAndReads s
-                List.iter atom reads
-                List.iter bind binds
+            | _ -> visitStmt bind atom s
     walk stmts
     used |> Seq.filter (bound.Contains >> not) |> List.ofSeq
 
@@ -50,7 +45,10 @@ let freeVars (stmts: Stmt<VecOp> list) : Var list =
 let stmtReads (s: Stmt<VecOp>) : Var list =
     match s with
     | For _ -> freeVars [ s ]
-    | _ -> varsOf (snd (bindsAndReads s))
+    | _ ->
+        let reads = ref []
+        visitStmt ignore (fun a -> match a with Var v -> reads.Value <- v :: reads.Value | Lit _ -> ()) s
+        reads.Value
 
 /// The buffers a statement list touches.
 let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
@@ -111,9 +109,7 @@ let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>>
                     define r
                 pos <- pos + 1
             | _ ->
-                let binds, reads = bindsAndReads s
-                List.iter read reads
-                List.iter define binds
+                visitStmt define read s
                 pos <- pos + 1
     walk stmts
     // a result's reads keep its carried value's local (results of results chain down)

@@ -183,7 +183,10 @@ let rec private size (stmts: Stmt<VecOp> list) : int =
 let private defined (s: Stmt<VecOp>) : Var list =
     match s with
     | For l -> l.Results
-    | _ -> fst (bindsAndReads s)
+    | _ ->
+        let binds = ref []
+        visitStmt (fun v -> binds.Value <- v :: binds.Value) ignore s
+        binds.Value
 
 /// Statements above which a run is cut into another segment where no value crosses the cut: the
 /// .NET JIT compiles methods of thousands of locals without optimization (MinOpts).

@@ -70,16 +70,20 @@ let fmaOperand (aval: Aval) (x: Atom) =
     | Var v -> v.Aval = aval
     | Lit l -> l.Aval.Shape.Length = 0 && l.Aval.DType = aval.DType
 
-/// What a statement other than a loop binds and reads (address indices included); loops are
-/// walked by the callers, which know their scopes.
-let bindsAndReads (s: VecStmt) : Var list * Atom list =
-    let addr (a: Addr) = a.Terms |> List.map (fst >> Var)
+/// Calls `read` on each atom a statement other than a loop reads (address indices included), then
+/// `bind` on each var it binds; loops are walked by the callers, which know their scopes. Visits
+/// instead of returning lists: the emitter and the runtime ask this of every statement.
+let visitStmt (bind: Var -> unit) (read: Atom -> unit) (s: VecStmt) =
+    let addr (a: Addr) = for v, _ in a.Terms do read (Var v)
     match s with
-    | For _ | Fill _ | Call _ -> [], []
-    | Load(dst, _, a) -> [ dst ], addr a
-    | Compute(dst, _, args) -> [ dst ], args
-    | Store(_, a, v) | Accum(_, a, _, v) -> [], v :: addr a
-    | Ext x -> let binds, reads, _ = extVars x in binds, reads
+    | For _ | Fill _ | Call _ -> ()
+    | Load(dst, _, a) -> addr a; bind dst
+    | Compute(dst, _, args) -> List.iter read args; bind dst
+    | Store(_, a, v) | Accum(_, a, _, v) -> addr a; read v
+    | Ext x ->
+        let binds, reads, _ = extVars x
+        List.iter read reads
+        List.iter bind binds
 
 /// Every problem in a loop- or vec-stage program; `loopStage` also rejects vec ops.
 let verify (loopStage: bool) (p: VecProgram) : string list =

@@ -18,7 +18,7 @@ let private readCounts (body: VecStmt list) : Dictionary<Var, int> =
     iterStmts (fun s ->
         match s with
         | For l -> List.iter (snd >> read) l.Carried; List.iter read l.Yield
-        | _ -> List.iter read (snd (bindsAndReads s))) body
+        | _ -> visitStmt ignore read s) body
     counts
 
 /// One loop body, contracted: each add reading a single-use vector product defined earlier in
