@@ -169,7 +169,6 @@ let emitVectorStore (il: ILGenerator) (dtype: DType) =
     il.Emit(OpCodes.Unaligned, 1uy)
     il.Emit(OpCodes.Stobj, vectorType dtype)
 
-/// vec.reduce of the vector on the stack into a scalar.
 /// True where the CPU fuses a multiply and an add (FMA3): `fp-contract` forms vec.fma only then.
 let fmaSupported = System.Runtime.Intrinsics.X86.Fma.IsSupported
 
@@ -185,6 +184,7 @@ let emitFma (il: ILGenerator) (dtype: DType) =
     | true, m -> il.Emit(OpCodes.Call, m)
     | _ -> raise (CotangentException("", $"emit: vec.fma of {DType.shortName dtype}: only f32 and f64 vectors fuse", None))
 
+/// vec.reduce of the vector on the stack into a scalar.
 let emitReduce (il: ILGenerator) (combiner: Kernel.Combiner) (dtype: DType) =
     let suffix = match dtype with F32 -> "F32" | F64 -> "F64" | Bool | I32 | U32 -> vectorType dtype |> ignore; ""
     match combiner with

@@ -80,6 +80,10 @@ module Addr =
         addr.Terms |> List.sumBy (fun (v, s) -> if v = iv then s else 0)
 
 module Buffer =
+    /// A view of `aval` at element `offset` lies inside storage of `source`'s aval (same dtype).
+    let fitsInside (source: Aval) (offset: int) (aval: Aval) =
+        source.DType = aval.DType && offset >= 0 && offset + Aval.size aval <= Aval.size source
+
     let name (b: Buffer) =
         match b.Kind with
         | Arg i -> $"%%arg{i}"
@@ -185,7 +189,7 @@ let verify (p: Program<'X>) (extVars: 'X -> Var list * Atom list * Buffer list) 
             match source.Kind with
             | View _ -> problems.Add $"{Buffer.name b} views {Buffer.name source}, which is a view itself"
             | Arg _ | Const _ | Temp _ | Result _ -> buffer source
-            if source.Aval.DType <> b.Aval.DType || offset < 0 || offset + Aval.size b.Aval > Aval.size source.Aval then
+            if not (Buffer.fitsInside source.Aval offset b.Aval) then
                 problems.Add $"{Buffer.name b}: {Aval.str b.Aval} at offset {offset} does not lie inside {Buffer.name source}: {Aval.str source.Aval}"
         | Arg _ | Const _ | Result _ | Temp _ -> ()
     let rec walk (stmts: Stmt<'X> list) =

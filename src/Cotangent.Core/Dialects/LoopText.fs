@@ -136,7 +136,7 @@ type private Parser(tokens: Token[]) =
             match source.Kind with
             | View _ -> failAt at $"expected a view of an argument, result, const or temp, found one of the view '{Buffer.name source}'"
             | Arg _ | Const _ | Temp _ | Result _ -> ()
-            if source.Aval.DType <> aval.DType || offset + Aval.size aval > Aval.size source.Aval then
+            if not (Buffer.fitsInside source.Aval offset aval) then
                 failAt t $"expected '%%buf{k}' ({typeText aval} at offset {offset}) to lie inside '{Buffer.name source}' ({typeText source.Aval})"
             declare name { Id = k; Aval = aval; Kind = View(source, offset) }
         | _ -> failAt t $"expected '%%cstN = loop.const', '%%bufN = loop.alloc' or '%%bufN = loop.view', found '%%{p}{k} = {op.Text}'"

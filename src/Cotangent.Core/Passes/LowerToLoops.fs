@@ -178,8 +178,7 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
         match e.Op, e.Inputs, e.Outs with
         | Fusion({ Kind = Loop; Views = [ view ]; Body = { Eqns = []; InVars = [ x ]; OutVars = [ Var y ] } } as f), [ Var src ], [ out ]
             when x = y && stored.Contains (root src) && not (resultOf.ContainsKey out) && not (resultOf.ContainsKey (root src))
-                 && src.Aval.DType = out.Aval.DType && rowMajor f.Space view
-                 && view.Offset >= 0 && view.Offset + Aval.size out.Aval <= Aval.size src.Aval ->
+                 && rowMajor f.Space view && Buffer.fitsInside src.Aval view.Offset out.Aval ->
             aliasOf[out] <- (src, view.Offset)
         | _ -> ()
     // last use of each storage root (program outputs live to the end)
@@ -198,6 +197,8 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
             consts.Add b
             b
     let slotOf (b: Buffer) = match b.Kind with Temp s -> Some s | _ -> None
+    // v's storage was placed as a block of the concatenation `whole`
+    let isBlockOf (whole: Var) (v: Var) = match placed.TryGetValue (root v) with | true, (w, _) -> w = whole | _ -> false
     // a view `offset` elements into b's storage (into b's source when b is a view itself)
     let viewOf (b: Buffer) (offset: int) (aval: Aval) =
         let t = match b.Kind with View(source, o) -> make aval (View(source, o + offset)) | _ -> make aval (View(b, offset))
@@ -251,10 +252,10 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
         let outs =
             e.Outs |> List.filter (fun v -> not (aliasOf.ContainsKey v)) |> List.map (fun v ->
                 let b =
-                    match resultOf.TryGetValue v, placed.TryGetValue v, buffers.TryGetValue v with
-                    | (true, r), _, _ -> r
-                    | _, (true, _), _ -> placedStorage v
-                    | _, _, (true, early) -> early // a concatenation whose storage its operands took
+                    match resultOf.TryGetValue v with
+                    | true, r -> r
+                    // a placed block, or a concatenation whose storage its operands already took
+                    | _ when placed.ContainsKey v || buffers.ContainsKey v -> placedStorage v
                     | _ ->
                         let candidate =
                             reusable |> List.tryFind (fun b ->
@@ -273,7 +274,7 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
         | Fusion _, [ out ] when aliasOf.ContainsKey out ->
             // a view of its root's storage, which stays live as long as the view is read
             buffers[out] <- viewOf buffers[root out] (offsetOf out) out.Aval
-        | Lax(Concatenate _), _ when e.Inputs |> List.forall (fun a -> match a with Var v -> placed.ContainsKey (root v) | Lit _ -> false) -> ()
+        | Lax(Concatenate _), [ out ] when e.Inputs |> List.forall (fun a -> match a with Var v -> isBlockOf out v | Lit _ -> false) -> ()
         | Fusion f, _ -> body.AddRange(lowerFusion f ins (e.Outs |> List.map (fun v -> buffers[v])))
         | Lax prim, _ -> body.Add(Call(prim, ins, e.Outs |> List.map (fun v -> buffers[v])))
         for b in dying do

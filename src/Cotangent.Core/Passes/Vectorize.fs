@@ -94,15 +94,18 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
             let v = vector dst
             splats[dst] <- v
             Ext(VSplat(v, a))
+        // the scalar at `addr` of `b` (invariant in the loop), loaded and splat as `dst`'s vector
+        let loadSplat (group: ResizeArray<VecStmt>) (dst: Var) (b: Buffer) (addr: Addr) =
+            let x = Var.fresh dst.Aval
+            group.Add(Load(x, b, subst addr))
+            group.Add(splat dst (Var x))
         let operand (group: ResizeArray<VecStmt>) (a: Atom) =
             match a with
             | Var v when vec.ContainsKey v -> Var vec[v]
             | Lit _ -> a
             | Var v when pending.ContainsKey v ->
                 let b, addr = pending[v]
-                let x = Var.fresh v.Aval
-                group.Add(Load(x, b, subst addr))
-                group.Add(splat v (Var x))
+                loadSplat group v b addr
                 Var vec[v]
             | Var v ->
                 group.Add(splat v a)
@@ -112,10 +115,7 @@ let private vectorizeLoop (l: ForLoop<VecOp>) (t: DType) (combiners: Combiner li
             match s with
             | Load(dst, _, a) when Addr.strideOf l.Iv a = 0 && vec.ContainsKey dst -> ()
             | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 && not (written.Contains b.Id) -> pending[dst] <- (b, a)
-            | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 ->
-                let x = Var.fresh dst.Aval
-                group.Add(Load(x, b, subst a))
-                group.Add(splat dst (Var x))
+            | Load(dst, b, a) when Addr.strideOf l.Iv a = 0 -> loadSplat group dst b a
             | Load(dst, b, a) when Addr.strideOf l.Iv a = 1 -> group.Add(Ext(VLoad(vector dst, b, subst a)))
             | Load(dst, b, a) -> group.Add(Ext(VGather(vector dst, b, subst a, Addr.strideOf l.Iv a)))
             | Compute(dst, prim, args) ->
