@@ -72,8 +72,10 @@ let private gatherCreate (dtype: DType) (lanes: int) : System.Reflection.MethodI
 /// loop that it is defined before lives to the loop's footer; a loop's results share their
 /// carried values' locals, which live as long as either.
 let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>> =
-    let lastUse = Dictionary<Var, int>()
-    let definedAt = Dictionary<Var, int>()
+    // sized for one var per top-level statement, as a segment binds about that many
+    let size = List.length stmts
+    let lastUse = Dictionary<Var, int>(size)
+    let definedAt = Dictionary<Var, int>(size)
     let sharing = Dictionary<Var, Var>()
     let loops = Stack<HashSet<Var>>()
     let mutable pos = 0
@@ -117,7 +119,7 @@ let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>>
     for r in sharing.Keys do
         let c = owner r
         lastUse[c] <- max lastUse[c] lastUse[r]
-    let dying = Dictionary<int, ResizeArray<Var>>()
+    let dying = Dictionary<int, ResizeArray<Var>>(size)
     for KeyValue(v, at) in lastUse do
         if not (sharing.ContainsKey v) then
             match dying.TryGetValue at with

@@ -198,7 +198,7 @@ let private maxSegment = 1000
 let private plan (body: Stmt<VecOp> list) : Step list =
     let stmts = Array.ofList body
     let reads = stmts |> Array.map Emit.stmtReads
-    let lastUse = Collections.Generic.Dictionary<Var, int>()
+    let lastUse = Collections.Generic.Dictionary<Var, int>(stmts.Length)
     reads |> Array.iteri (fun i vs -> for v in vs do lastUse[v] <- i)
     let steps = ResizeArray<Step>()
     let run = ResizeArray<Stmt<VecOp>>()

@@ -6,6 +6,7 @@ module Cotangent.Core.Passes.Cse
 
 open System
 open System.Collections.Generic
+open Microsoft.FSharp.Core.CompilerServices
 open Cotangent.Core
 open Cotangent.Core.Dialects
 open Cotangent.Core.Dialects.Lax
@@ -65,29 +66,43 @@ let private opKey (prim: Prim) =
             | SubJaxpr closed -> name + "=" + LaxText.print closed.Jaxpr
         WithRegions(Lax.name prim, Lax.paramsOf prim |> List.map paramText, regions |> List.collect (fun r -> r.Consts))
 
+/// An atom's hash as `atomKey` would give it, building a key only for a literal.
+let private atomHash (atom: Atom) =
+    match atom with
+    | Var v -> v.Id.GetHashCode()
+    | Lit _ -> (atomKey atom).GetHashCode()
+
+/// Atoms equal as their `atomKey`s are: a var by identity, a literal by dtype, weak type, shape and bits.
+let private sameAtom (x: Atom) (y: Atom) =
+    match x, y with
+    | Var a, Var b -> a.Id = b.Id
+    | Lit _, Lit _ -> (atomKey x).Equals(atomKey y)
+    | Var _, Lit _ | Lit _, Var _ -> false
+
 /// Keys of an op on atoms, compared without F#'s structural comparer (which boxes and type-tests
-/// every node); simplify hash-conses the equations it creates with them too.
+/// every node) and without building a key per input; simplify hash-conses the equations it
+/// creates with them too.
 let internal keys<'op when 'op: equality> =
-    { new IEqualityComparer<struct ('op * AtomKey list)> with
-        member _.GetHashCode(struct (op, atoms)) = atoms |> List.fold (fun h a -> h * 31 + a.GetHashCode()) (hash op)
-        member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 (fun (x: AtomKey) y -> x.Equals y) xs ys && p = q }
+    { new IEqualityComparer<struct ('op * Atom list)> with
+        member _.GetHashCode(struct (op, atoms)) = atoms |> List.fold (fun h a -> h * 31 + atomHash a) (hash op)
+        member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 sameAtom xs ys && p = q }
 
 /// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
 /// removals) is removed and its outputs read from the earlier one's.
 let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     let env = Dictionary<Var, Atom>()
-    let seen = Dictionary<struct (OpKey * AtomKey list), Var list>(keys<OpKey>)
-    let mutable kept = []
+    let seen = Dictionary<struct (OpKey * Atom list), Var list>(closed.Jaxpr.Eqns.Length, keys<OpKey>)
+    let mutable kept = ListCollector<Eqn<Prim>>()
     let mutable removed = 0
     for e in closed.Jaxpr.Eqns do
         let inputs = substAll env e.Inputs
-        let key = struct (opKey e.Op, inputs |> List.map atomKey)
+        let key = struct (opKey e.Op, inputs)
         match seen.TryGetValue key with
         | true, outs when List.map (fun (v: Var) -> v.Aval) outs = List.map (fun (v: Var) -> v.Aval) e.Outs ->
             List.iter2 (fun (o: Var) v -> env[o] <- Var v) e.Outs outs
             removed <- removed + 1
         | _ ->
             seen.TryAdd(key, e.Outs) |> ignore
-            kept <- withInputs e inputs :: kept
-    { closed with Jaxpr = { closed.Jaxpr with Eqns = List.rev kept; OutVars = closed.Jaxpr.OutVars |> List.map (subst env) } },
+            kept.Add(withInputs e inputs)
+    { closed with Jaxpr = { closed.Jaxpr with Eqns = kept.Close(); OutVars = closed.Jaxpr.OutVars |> List.map (subst env) } },
     [ stat "num-cse'd" "Number of equations CSE'd" removed ]

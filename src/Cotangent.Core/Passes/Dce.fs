@@ -12,28 +12,33 @@ open Cotangent.Core.Passes.PassTypes
 /// `jaxpr` with only the equations its outputs depend on, and only the constvars they read,
 /// and the number of equations erased. No primitive has effects yet, so liveness is data flow.
 let dceJaxpr (jaxpr: Jaxpr<Prim>) : Jaxpr<Prim> * int =
-    let live = HashSet<Var>()
+    let eqns = Array.ofList jaxpr.Eqns
+    let live = HashSet<Var>(eqns.Length)
     let mark atom =
         match atom with
         | Var v -> live.Add v |> ignore
         | Lit _ -> ()
     List.iter mark jaxpr.OutVars
     let rec isLive (outs: Var list) = match outs with v :: rest -> live.Contains v || isLive rest | [] -> false
-    let kept =
-        List.foldBack
-            (fun (e: Eqn<Prim>) acc ->
-                if isLive e.Outs then
-                    List.iter mark e.Inputs
-                    e :: acc
-                else acc)
-            jaxpr.Eqns []
-    { jaxpr with Eqns = kept; ConstVars = jaxpr.ConstVars |> List.filter live.Contains },
-    jaxpr.Eqns.Length - kept.Length
+    let kept = Array.zeroCreate eqns.Length
+    let mutable erased = 0
+    for i in eqns.Length - 1 .. -1 .. 0 do
+        if isLive eqns[i].Outs then
+            kept[i] <- true
+            List.iter mark eqns[i].Inputs
+        else erased <- erased + 1
+    let constVars = jaxpr.ConstVars |> List.filter live.Contains
+    // nothing erased: the same program (most runs; no copy of its equation list)
+    if erased = 0 && constVars.Length = jaxpr.ConstVars.Length then jaxpr, 0
+    else { jaxpr with Eqns = [ for i in 0 .. eqns.Length - 1 do if kept[i] then eqns[i] ]; ConstVars = constVars }, erased
 
 /// The `dce` pass: unused equations and unused constvars (with their consts) removed.
 let dce (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     let jaxpr, erased = dceJaxpr closed.Jaxpr
-    let used = HashSet<Var>(jaxpr.ConstVars)
-    let consts = List.zip closed.Jaxpr.ConstVars closed.Consts |> List.filter (fst >> used.Contains) |> List.map snd
+    let consts =
+        if obj.ReferenceEquals(jaxpr, closed.Jaxpr) then closed.Consts
+        else
+            let used = HashSet<Var>(jaxpr.ConstVars)
+            List.zip closed.Jaxpr.ConstVars closed.Consts |> List.filter (fst >> used.Contains) |> List.map snd
     { Jaxpr = jaxpr; Consts = consts },
     [ stat "num-erased" "Number of equations erased because no output depends on them" erased ]

@@ -11,10 +11,14 @@ open Cotangent.Core.Dialects.Lax
 open Cotangent.Core.Dialects.Loop
 open Cotangent.Core.Dialects.Vec
 
-/// How many times each var is read anywhere in the program (loop yields and inits included).
+/// How many times each vector var is read anywhere in the program (loop yields and inits
+/// included); scalars are not counted, as only vector products contract.
 let private readCounts (body: VecStmt list) : Dictionary<Var, int> =
     let counts = Dictionary<Var, int>()
-    let read (a: Atom) = match a with Var v -> counts[v] <- (match counts.TryGetValue v with | true, n -> n + 1 | _ -> 1) | Lit _ -> ()
+    let read (a: Atom) =
+        match a with
+        | Var v when isVector v -> counts[v] <- (match counts.TryGetValue v with | true, n -> n + 1 | _ -> 1)
+        | Var _ | Lit _ -> ()
     iterStmts (fun s ->
         match s with
         | For l -> List.iter (snd >> read) l.Carried; List.iter read l.Yield

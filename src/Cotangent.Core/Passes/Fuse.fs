@@ -121,10 +121,10 @@ type private Graph =
 
 let private analyze (jaxpr: Jaxpr<Prim>) : Graph =
     let eqns = Array.ofList jaxpr.Eqns
-    let producer = Dictionary<Var, int>()
+    let producer = Dictionary<Var, int>(eqns.Length)
     eqns |> Array.iteri (fun i e -> for v in e.Outs do producer[v] <- i)
     // each var's reading positions in ascending order, built back to front (read many times)
-    let consumers = Dictionary<Var, int list>()
+    let consumers = Dictionary<Var, int list>(eqns.Length)
     let addUse (v: Var) (at: int) = consumers[v] <- at :: (match consumers.TryGetValue v with | true, l -> l | _ -> [])
     for a in jaxpr.OutVars do
         match a with
@@ -207,7 +207,7 @@ let private sink (graph: Graph) (isLoopOp: int -> bool) (forward: int[]) : int[]
         match usesOf graph out with
         | [] -> ()
         | uses when isLoopOp i && uses |> List.forall (fun u -> u < eqns.Length && isLoopOp u && sameIndex graph u out out.Aval.Shape) ->
-            level[i] <- max level[i] (uses |> List.map (fun u -> level[u]) |> List.min)
+            level[i] <- max level[i] (uses |> List.fold (fun m u -> min m level[u]) System.Int32.MaxValue)
         | _ -> ()
     level
 
@@ -235,15 +235,16 @@ let private cut (graph: Graph) (groups: Group list) : Group list =
     let pieces (g: Group) =
         let most = maxKernelOps g.Space
         if g.Kind = Loop && g.Members.Count > most then
-            let members = g.Members |> Seq.sort |> Array.ofSeq
-            let position = Dictionary<int, int>()
-            members |> Array.iteri (fun k i -> position[i] <- k)
+            let members = Array.ofSeq g.Members
+            System.Array.Sort members
             // the last position in the group reading each member's results (-1: none)
             let lastReader =
                 members |> Array.map (fun i ->
-                    graph.Eqns[i].Outs
-                    |> Seq.collect (usesOf graph)
-                    |> Seq.fold (fun last c -> match position.TryGetValue c with | true, k -> max last k | _ -> last) -1)
+                    let mutable last = -1
+                    for o in graph.Eqns[i].Outs do
+                        for c in usesOf graph o do
+                            last <- max last (System.Array.BinarySearch(members, c))
+                    last)
             let crossing (start: int) (stop: int) =
                 let mutable n = 0
                 for k in start .. stop - 1 do
@@ -278,13 +279,16 @@ let rec private resolve (graph: Graph) (v: Var) (m: IndexMap) : Choice<Var * Vie
             | None -> Choice1Of2(x, linear v.Aval.Shape m)
     | _ -> Choice1Of2(v, linear v.Aval.Shape m)
 
+/// The aval of one element of `a`.
+let private scalarOf (a: Aval) = if a.Shape.Length = 0 then a else { a with Shape = [||] }
+
 /// The scalar body of a kernel over `space` computing `members` (eqn indices) and returning
 /// `results`; with the (buffer, view) pairs it reads, one per body input.
 let private body (graph: Graph) (space: int[]) (members: int list) (results: Atom list) =
     let env = Dictionary<Var, Var>()
     let inputs = ResizeArray<Var * View>()
     let invars = ResizeArray<Var>()
-    let seen = Dictionary<struct (int64 * View), Var>(HashIdentity.Structural)
+    let seen = Dictionary<struct (int64 * View), Var>()
     let inputFor (v: Var) =
         match resolve graph v (broadcastMap v.Aval.Shape space) with
         | Choice2Of2 l -> Lit l
@@ -292,7 +296,7 @@ let private body (graph: Graph) (space: int[]) (members: int list) (results: Ato
             match seen.TryGetValue(struct (src.Id, view)) with
             | true, iv -> Var iv
             | _ ->
-                let iv = Var.fresh { src.Aval with Shape = [||] }
+                let iv = Var.fresh (scalarOf src.Aval)
                 seen[struct (src.Id, view)] <- iv
                 inputs.Add((src, view))
                 invars.Add iv
@@ -311,7 +315,7 @@ let private body (graph: Graph) (space: int[]) (members: int list) (results: Ato
         |> List.map (fun i ->
             let e = graph.Eqns[i]
             let ins = e.Inputs |> List.map (atom i)
-            let outs = e.Outs |> List.map (fun v -> let b = Var.fresh { v.Aval with Shape = [||] } in env[v] <- b; b)
+            let outs = e.Outs |> List.map (fun v -> let b = Var.fresh (scalarOf v.Aval) in env[v] <- b; b)
             { Op = e.Op; Inputs = ins; Outs = outs; Source = e.Source })
     let outs = results |> List.map (fun a -> match a with Var v when env.ContainsKey v -> Var env[v] | Var v -> inputFor v | Lit l -> Lit l)
     { ConstVars = []; InVars = List.ofSeq invars; Eqns = bodyEqns; OutVars = outs }, List.ofSeq inputs
@@ -378,7 +382,8 @@ let private place (graph: Graph) (groups: Group list) (level: int[]) (built: Dic
     [ for g in groups -> g.Root, level[g.Root], Seq.min g.Members
       for i in 0 .. eqns.Length - 1 do
           if role eqns[i].Op = Opaque || (role eqns[i].Op = Remap && built.ContainsKey i) then yield i, level[i], i ]
-    |> List.sortBy (fun (_, l, first) -> l, first)
+    // by level, then first position (compared as ints: a tuple key is compared boxed)
+    |> List.sortWith (fun (_, l1, first1) (_, l2, first2) -> if l1 <> l2 then compare l1 l2 else compare first1 first2)
     |> List.map (fun (key, _, _) ->
         match built.TryGetValue key with
         | true, k -> k

@@ -75,8 +75,12 @@ let rec private inlineEqns (builder: Builder) (env: Dictionary<Var, Atom>) (rena
 
 /// The `inline` pass: every pjit equation, at any depth, replaced by its region.
 let inlineCalls (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
-    let builder = Builder closed
-    let env = Dictionary<Var, Atom>()
-    inlineEqns builder env false closed.Jaxpr.Eqns
-    builder.Result(closed.Jaxpr, closed.Jaxpr.OutVars |> List.map (subst env)),
-    [ stat "num-inlined" "Number of pjit equations inlined" builder.Inlined ]
+    let isCall (e: Eqn<Prim>) = match e.Op with Pjit _ -> true | _ -> false
+    // no call: the same program (most programs; no copy of its equations)
+    if not (List.exists isCall closed.Jaxpr.Eqns) then closed, [ stat "num-inlined" "Number of pjit equations inlined" 0 ]
+    else
+        let builder = Builder closed
+        let env = Dictionary<Var, Atom>()
+        inlineEqns builder env false closed.Jaxpr.Eqns
+        builder.Result(closed.Jaxpr, closed.Jaxpr.OutVars |> List.map (subst env)),
+        [ stat "num-inlined" "Number of pjit equations inlined" builder.Inlined ]

@@ -218,7 +218,7 @@ let private maxDepth = 16
 /// for a tree's root. So one walk is a fixpoint. Returns the new program and the numbers of
 /// equations folded and simplified.
 let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
-    let facts = Facts()
+    let facts = Facts(closed.Jaxpr.Eqns.Length)
     let env = Dictionary<Var, Atom>()
     let subst = subst env
     let constVars, consts = ResizeArray closed.Jaxpr.ConstVars, ResizeArray closed.Consts
@@ -227,9 +227,9 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
     let eqns = ref []
     let emit (e: Eqn<Prim>) =
         eqns.Value <- e :: eqns.Value
-        for o in e.Outs do facts.Producers[o] <- e
+        facts.Produced e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
-    let created = Dictionary<struct (Prim * Cse.AtomKey list), Var>(Cse.keys<Prim>)
+    let created = Dictionary<struct (Prim * Atom list), Var>(Cse.keys<Prim>)
     let mutable folded, simplified = 0, 0
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted
@@ -268,7 +268,7 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
                         constVars.Add o
                         consts.Add r) e.Outs results
             | None when depth > 0 ->
-                let key = struct (e.Op, List.map Cse.atomKey inputs)
+                let key = struct (e.Op, inputs)
                 match created.TryGetValue key with
                 | true, v -> env[e.Outs.Head] <- Var v
                 | _ ->

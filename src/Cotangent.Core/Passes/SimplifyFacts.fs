@@ -37,14 +37,16 @@ let allEqual (target: float) (a: NdArray) =
         d |> Array.forall (fun x -> BitConverter.DoubleToInt64Bits x = t)
 
 /// What the walk knows about the vars of the program being built: known values (consts and
-/// folded results), the equation binding each var, and which vars are index generators.
-type Facts() =
+/// folded results), the equation binding each var, and which vars are index generators. Sized
+/// for a program of `eqns` equations (tables that grow by doubling allocate twice as much).
+type Facts(eqns: int) =
+    // each producer stored as the option the rules match on: a lookup allocates nothing
+    let producers = Dictionary<Var, Eqn<Prim> option>(eqns)
     member val Values = Dictionary<Var, NdArray>()
-    member val Producers = Dictionary<Var, Eqn<Prim>>()
     member val Generators = Dictionary<Var, bool>()
     /// Of each var of the input program: the one equation reading it (None: read more than once,
     /// or returned).
-    member val Users = Dictionary<Var, Eqn<Prim> option>()
+    member val Users = Dictionary<Var, Eqn<Prim> option>(eqns)
 
     /// Counts the reads of the input program's vars.
     member this.CountUses(jaxpr: Jaxpr<Prim>) =
@@ -52,8 +54,15 @@ type Facts() =
             match a with
             | Var v -> this.Users[v] <- (if this.Users.ContainsKey v then None else user)
             | Lit _ -> ()
-        for e in jaxpr.Eqns do List.iter (read (Some e)) e.Inputs
+        for e in jaxpr.Eqns do
+            let user = Some e
+            for a in e.Inputs do read user a
         for a in jaxpr.OutVars do read None a
+
+    /// Records `e` as the producer of its outputs.
+    member _.Produced(e: Eqn<Prim>) =
+        let producer = Some e
+        for o in e.Outs do producers[o] <- producer
 
     /// The one equation of the input program that reads `v`, if exactly one does.
     member this.SoleUser(v: Var) =
@@ -69,11 +78,11 @@ type Facts() =
             | true, a -> Some a
             | _ -> None
 
-    member this.Producer(atom: Atom) =
+    member _.Producer(atom: Atom) =
         match atom with
         | Var v ->
-            match this.Producers.TryGetValue v with
-            | true, e -> Some e
+            match producers.TryGetValue v with
+            | true, e -> e
             | _ -> None
         | Lit _ -> None
 
