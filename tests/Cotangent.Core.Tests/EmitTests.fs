@@ -324,3 +324,24 @@ let ``an exception in a call unpins the arguments and returns the temps`` () =
     let args = callArgs rng 3
     List.iter2 assertBits (callExpected args) (good.Run args)
     Assert.Equal((0, 0), good.InFlight())
+
+[<Fact>]
+let ``segments compile in parallel, and an emitter error on a worker surfaces as itself`` () =
+    let saved = Cotangent.Kernels.Threads.Workers
+    Cotangent.Kernels.Threads.Workers <- 2
+    try
+        let x = buffer (Arg 0) F32 [| 4 |]
+        let out = buffer (Result 0) F32 [| 4 |]
+        let twice = loop 0 4 1 true (fun i -> body false F32 [ Mul, [ In 0; Const 2.0 ] ] [ x ] out (at [ i, 1 ]))
+        // three segments (each parallel loop is one), run in order whichever worker emitted them
+        let exe = Runtime.compile (program [ x ] [ out ] [] [ twice; twice; twice ])
+        Assert.Equal(3, exe.Segments)
+        let arg = NdArray.ofFloats F32 [| 4 |] [| 1.0; 2.0; 3.0; 4.0 |]
+        assertBits (NdArray.ofFloats F32 [| 4 |] [| 2.0; 4.0; 6.0; 8.0 |]) (exe.Run [ arg ]).Head
+        // a var of rank 2 has no IL local: the emitter's error, not an AggregateException
+        let matrix = Var.fresh (Aval.make F32 [| 2; 2 |])
+        let bad = program [ x ] [ out ] [] [ twice; Compute(matrix, Neg, [ Lit(NdArray.scalar F32 false 1.0) ]); twice ]
+        let e = Assert.Throws<CotangentException>(fun () -> Runtime.compile bad |> ignore)
+        Assert.Contains("f32[2,2] is neither a scalar nor a vector", e.Message)
+    finally
+        Cotangent.Kernels.Threads.Workers <- saved
