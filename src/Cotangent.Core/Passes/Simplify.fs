@@ -86,6 +86,22 @@ let private ofSplat (facts: Facts) (out: Aval) (inputs: Atom list) =
 
 let private isIdentity (perm: int list) = perm = List.init perm.Length id
 
+// transpose(dot_general(a, b)) = dot_general(b, a) when each operand keeps one free dimension and
+// none is batched: the same products summed in the same order, so the result is bit for bit the
+// transpose (XLA's algebraic simplifier folds it too). Reverse mode leaves one after every weight
+// gradient; the product then lands in the layout the transpose would copy it to with strided
+// reads. Only for the product's one reader (a second would compute the product twice).
+let private transposeOfDot (facts: Facts) (perm: int list) (inputs: Atom list) =
+    let freeDims (x: Atom) (contract: int list) = (Atom.aval x).Shape.Length - contract.Length
+    match perm, inputs with
+    | [ 1; 0 ], [ Var product as x ] when (facts.SoleUser product).IsSome ->
+        match facts.Producer x with
+        | Some { Op = DotGeneral({ LhsBatch = []; RhsBatch = [] } as dims, preferred); Inputs = [ a; b ] }
+            when freeDims a dims.LhsContract = 1 && freeDims b dims.RhsContract = 1 ->
+            [ replace (DotGeneral({ dims with LhsContract = dims.RhsContract; RhsContract = dims.LhsContract }, preferred)) [ b; a ] ]
+        | Some _ | None -> []
+    | _ -> []
+
 // A tree of add_any over pad(x_i, 0.0) of disjoint blocks that tile a range of one axis =
 // pad(add_any(concatenate(x_1, .., x_n), 0.0), 0.0): each element gets +0.0 from the other pads
 // (v + 0.0 + 0.0 = v + 0.0, so even -0.0 comes out as the sum does). The chain of slice
@@ -153,7 +169,7 @@ let private identities (facts: Facts) (prim: Prim) (inputs: Atom list) (self: Va
     | BroadcastInDim(shape, dims) -> forward inputs @ broadcastOfBroadcast facts shape dims inputs
     | Reshape sizes -> forward inputs @ reshapeOfReshape facts sizes inputs @ ofSplat facts out inputs
     | Squeeze _ | ExpandDims _ -> forward inputs @ ofSplat facts out inputs
-    | Transpose perm -> (if isIdentity perm then forward inputs else []) @ ofSplat facts out inputs
+    | Transpose perm -> (if isIdentity perm then forward inputs else []) @ transposeOfDot facts perm inputs @ ofSplat facts out inputs
     | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ -> []
     // a slice (static or dynamic, whose starts clamp) with the operand's shape takes every element
     | Slice _ | DynamicSlice _ -> forward inputs @ ofSplat facts out inputs
