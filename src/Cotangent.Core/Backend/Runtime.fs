@@ -213,13 +213,12 @@ let private emitAll (planned: Planned list) : Step list =
         Tasks.Parallel.For(0, pending.Length, Tasks.ParallelOptions(MaxDegreeOfParallelism = max 1 Cotangent.Kernels.Threads.Workers), emit) |> ignore
     with :? AggregateException as e ->
         Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw()
-    let mutable next = 0
-    planned |> List.map (fun p ->
+    planned
+    |> List.mapFold (fun next p ->
         match p with
-        | Ready step -> step
-        | Pending(parallelLoop, stmts) ->
-            next <- next + 1
-            Segment(kernels[next - 1], parallelLoop, work stmts))
+        | Ready step -> step, next
+        | Pending(parallelLoop, stmts) -> Segment(kernels[next], parallelLoop, work stmts), next + 1) 0
+    |> fst
 
 /// Top-level statements split into steps: Fill and Call alone, each parallel loop that reads no
 /// outside value alone (so it can be split across cores), runs of the rest as segments (cut after

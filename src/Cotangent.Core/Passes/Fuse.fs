@@ -237,7 +237,8 @@ let private cut (graph: Graph) (groups: Group list) : Group list =
         if g.Kind = Loop && g.Members.Count > most then
             let members = Array.ofSeq g.Members
             System.Array.Sort members
-            // the last position in the group reading each member's results (-1: none)
+            // the last position in the group reading each member's results (-1: none; a reader
+            // outside the group is not found, and binary search says so with a negative number)
             let lastReader =
                 members |> Array.map (fun i ->
                     let mutable last = -1
