@@ -45,6 +45,9 @@ module Shape =
             n <- n * d
         n
 
+    /// Equal shapes, compared as ints (F#'s `=` on arrays goes through its generic comparer).
+    let equal (a: int[]) (b: int[]) = obj.ReferenceEquals(a, b) || System.MemoryExtensions.SequenceEqual(System.ReadOnlySpan a, System.ReadOnlySpan b)
+
     /// Row-major strides in elements.
     let strides (shape: int[]) =
         let s = Array.zeroCreate shape.Length

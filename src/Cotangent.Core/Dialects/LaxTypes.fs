@@ -51,8 +51,9 @@ let private checkSameDType prim (avals: Aval list) =
     match avals with
     | [] -> ()
     | first :: rest ->
-        if rest |> List.exists (fun a -> a.DType <> first.DType) then
-            fail prim $"requires arguments to have the same dtypes, got {dtypeNames avals} ({avalsText avals})"
+        for a in rest do
+            if a.DType <> first.DType then
+                fail prim $"requires arguments to have the same dtypes, got {dtypeNames avals} ({avalsText avals})"
 
 let private checkArity prim n (avals: Aval list) =
     if avals.Length <> n then
@@ -67,11 +68,10 @@ let private checkAxes prim (what: string) (rank: int) (axes: int list) (shown: A
 
 /// Elementwise broadcasting as lax does it: rank-0 operands combine with anything; the others
 /// must agree in rank, and in each dimension be equal or 1.
-let private broadcastShape prim (avals: Aval list) =
+let private broadcastShapes prim (avals: Aval list) =
     let shaped = avals |> List.filter (fun a -> a.Shape.Length > 0)
     match shaped with
     | [] -> [||]
-    | first :: rest when rest |> List.forall (fun a -> a.Shape = first.Shape) -> first.Shape
     | first :: _ ->
         let rank = first.Shape.Length
         if shaped |> List.exists (fun a -> a.Shape.Length <> rank) then
@@ -83,7 +83,28 @@ let private broadcastShape prim (avals: Aval list) =
             | [ d ] -> d
             | _ -> fail prim $"got incompatible shapes for broadcasting: {avalsText avals}")
 
+/// `broadcastShapes`, with the common case first and nothing allocated (every op of every trace
+/// asks): the operands' one shape, as an operand's own array.
+let private broadcastShape prim (avals: Aval list) =
+    let mutable common = match avals with a :: _ -> a.Shape | [] -> [||]
+    let mutable agree = true
+    for a in avals do
+        if a.Shape.Length > 0 then
+            if common.Length = 0 then common <- a.Shape
+            elif not (Shape.equal a.Shape common) then agree <- false
+    if agree then common else broadcastShapes prim avals
+
 let private allWeak (avals: Aval list) = avals |> List.forall (fun a -> a.Weak)
+
+/// The first of `avals` that is the aval of `dtype`, `weak` and `shape` (the same shape array),
+/// else a new one: most ops keep an operand's type, and sharing its aval (avals are never
+/// mutated) spares an object per equation at every trace level.
+let rec private sharedAval (dtype: DType) (weak: bool) (shape: int[]) (avals: Aval list) =
+    match avals with
+    | a :: rest ->
+        if a.DType = dtype && a.Weak = weak && obj.ReferenceEquals(a.Shape, shape) then a
+        else sharedAval dtype weak shape rest
+    | [] -> { Shape = shape; DType = dtype; Weak = weak }
 
 /// n operands of one class and dtype, broadcast; result of `outDType` (None: the operands').
 let private naryop prim n cls (outDType: DType option) (avals: Aval list) =
@@ -92,7 +113,7 @@ let private naryop prim n cls (outDType: DType option) (avals: Aval list) =
     checkSameDType prim avals
     let dtype = defaultArg outDType avals.Head.DType
     let weak = outDType.IsNone && allWeak avals
-    [ { Shape = broadcastShape prim avals; DType = dtype; Weak = weak } ]
+    [ sharedAval dtype weak (broadcastShape prim avals) avals ]
 
 let private unop prim cls avals = naryop prim 1 cls None avals
 let private binop prim cls avals = naryop prim 2 cls None avals

@@ -190,14 +190,23 @@ type JvpTrace(level: int, rules: Prim -> JvpRule) =
     override this.Pure a = Traced(JvpTracer(this, Concrete a, Zero(tangentAval a.Aval)))
     override this.Lift t = Traced(JvpTracer(this, Traced t, Zero(tangentAval t.Aval)))
 
-    member this.Unpack(v: Value) =
+    /// The primal under this trace's tracer; any other value as it is.
+    member this.PrimalOf(v: Value) =
         match v with
-        | Traced(:? JvpTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.Primal, t.Tangent
-        | other -> other, zeroOf other
+        | Traced(:? JvpTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.Primal
+        | other -> other
 
+    /// The tangent of this trace's tracer; a symbolic zero for any other value.
+    member this.TangentOf(v: Value) =
+        match v with
+        | Traced(:? JvpTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.Tangent
+        | other -> zeroOf other
+
+    member this.Unpack(v: Value) = this.PrimalOf v, this.TangentOf v
+
+    // primals and tangents are read apart, not as a list of pairs: this runs for every bound primitive
     override this.Process prim args =
-        let primals, tangents = args |> List.map this.Unpack |> List.unzip
-        let outs, touts = rules prim primals tangents
+        let outs, touts = rules prim (List.map this.PrimalOf args) (List.map this.TangentOf args)
         List.map2 (fun p t -> Traced(JvpTracer(this, p, t))) outs touts
 
 /// jvp of `f` at primals along tangents (None: a symbolic zero). Output zeros are instantiated

@@ -274,16 +274,29 @@ type BatchTrace(level: int, axisSize: int, rules: Prim -> BatchRule) =
     override this.Pure a = Traced(BatchTracer(this, Concrete a, None))
     override this.Lift t = Traced(BatchTracer(this, Traced t, None))
 
-    member this.Unpack(v: Value) =
+    /// The plain value under this trace's tracer; any other value as it is.
+    member this.ValueOf(v: Value) =
         match v with
-        | Traced(:? BatchTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.Value, t.BDim
-        | other -> other, None
+        | Traced(:? BatchTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.Value
+        | other -> other
 
+    /// The batch axis of this trace's tracer; None for any other value (unbatched).
+    member this.DimOf(v: Value) =
+        match v with
+        | Traced(:? BatchTracer as t) when obj.ReferenceEquals(t.Trace, this) -> t.BDim
+        | _ -> None
+
+    member this.Unpack(v: Value) = this.ValueOf v, this.DimOf v
+
+    // values and axes are read apart, not as a list of pairs: this runs for every bound primitive
     override this.Process prim args =
-        let vals, dims = args |> List.map this.Unpack |> List.unzip
-        let outs, outDims =
-            if dims |> List.forall Option.isNone then allAt None (bind prim vals) else rules prim vals dims
-        List.map2 (fun v d -> Traced(BatchTracer(this, v, d))) outs outDims
+        let vals = List.map this.ValueOf args
+        let dims = List.map this.DimOf args
+        let batched v d = Traced(BatchTracer(this, v, d))
+        if List.forall Option.isNone dims then bind prim vals |> List.map (fun v -> batched v None)
+        else
+            let outs, outDims = rules prim vals dims
+            List.map2 batched outs outDims
 
 /// `f` applied to batched values (batch axes `dims`, at least one Some): the outputs and their
 /// batch axes, where the rules left them.
