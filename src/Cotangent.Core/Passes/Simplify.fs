@@ -191,18 +191,18 @@ let private families: (Facts -> Prim -> Atom list -> Var -> Aval -> Rewrite list
 
 /// The rewrite fits a one-output equation binding `outs` when it gives exactly that aval; then the
 /// rewrite with the aval of each of its ops (placing them needs no type rule again).
-let private fitted (outs: Var list) (rewrite: Rewrite) : (Rewrite * Aval list) option =
+let private fitted (outs: Var list) (rewrite: Rewrite) : (Rewrite * Aval[]) option =
     match outs, rewrite with
-    | [ o ], Forward a -> if Atom.aval a = o.Aval then Some(rewrite, []) else None
+    | [ o ], Forward a -> if Atom.aval a = o.Aval then Some(rewrite, [||]) else None
     | [ o ], Ops ops ->
         try
-            let avals = ResizeArray<Aval>()
-            for prim, operands in ops do
-                let ins = operands |> List.map (fun x -> match x with In a -> Atom.aval a | Prev k -> avals[k])
+            let avals = Array.zeroCreate<Aval> ops.Length
+            ops |> List.iteri (fun k (prim, operands) ->
+                let ins = operands |> List.map (fun x -> match x with In a -> Atom.aval a | Prev j -> avals[j])
                 match LaxTypes.abstractEval prim ins with
-                | [ a ] -> avals.Add a
-                | _ -> raise (CotangentException(Lax.name prim, "a rewrite's op has one result", None))
-            if avals[avals.Count - 1] = o.Aval then Some(rewrite, List.ofSeq avals) else None
+                | [ a ] -> avals[k] <- a
+                | _ -> raise (CotangentException(Lax.name prim, "a rewrite's op has one result", None)))
+            if avals[avals.Length - 1] = o.Aval then Some(rewrite, avals) else None
         with :? CotangentException -> None
     | _, (Forward _ | Ops _) -> None
 
@@ -245,7 +245,7 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         eqns.Value <- e :: eqns.Value
         facts.Produced e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
-    let created = Dictionary<struct (Prim * Atom list), Var>(Cse.keys<Prim>)
+    let created = Dictionary<struct (Prim * Atom list), Var>(closed.Jaxpr.Eqns.Length, Cse.keys<Prim>)
     let mutable folded, simplified = 0, 0
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted
@@ -266,12 +266,12 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
             env[e.Outs.Head] <- a
         | Some(Ops ops, avals) ->
             simplified <- simplified + 1
-            let results = ResizeArray<Atom>()
-            List.zip ops avals |> List.iteri (fun k ((prim, operands), aval) ->
+            let results = Array.zeroCreate<Atom> avals.Length
+            ops |> List.iteri (fun k (prim, operands) ->
                 let args = operands |> List.map (fun x -> match x with In a -> a | Prev j -> results[j])
-                let o = if k = ops.Length - 1 then e.Outs.Head else Var.fresh aval
+                let o = if k = avals.Length - 1 then e.Outs.Head else Var.fresh avals[k]
                 place (depth + 1) { e with Op = prim; Inputs = args; Outs = [ o ] }
-                results.Add(subst (Var o)))
+                results[k] <- subst (Var o))
         | None ->
             match fold facts e inputs with
             | Some results ->
