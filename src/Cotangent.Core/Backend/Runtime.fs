@@ -1,6 +1,7 @@
-/// Runs vec-dialect programs: `compile` emits each segment once and returns an Executable whose
-/// Run pins the arguments, takes temps from a per-executable pool, runs fills, library calls and
-/// kernels in order (large parallel loops across cores) and returns fresh result arrays.
+/// Runs vec-dialect programs: `compile` emits and JIT-compiles each segment once (segments in
+/// parallel across cores) and returns an Executable whose Run pins the arguments, takes temps from
+/// a per-executable pool, runs fills, library calls and kernels in order (large parallel loops
+/// across cores) and returns fresh result arrays.
 /// Guarantees: Run is thread-safe and exception-safe (handles freed and temps returned in finally).
 module Cotangent.Core.Backend.Runtime
 
