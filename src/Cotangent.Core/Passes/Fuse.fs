@@ -35,6 +35,12 @@ let private role (prim: Prim) =
     | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _ | Pad _
     | Iota _ | Pjit _ -> Opaque
 
+// Role tests by pattern: F#'s `=` on a union goes through its generic comparer, and these run
+// for every equation (and every operand) in several phases.
+let private isElementwise prim = match role prim with Elementwise -> true | Remap | Reduction _ | Opaque -> false
+let private isRemap prim = match role prim with Remap -> true | Elementwise | Reduction _ | Opaque -> false
+let private isOpaque prim = match role prim with Opaque -> true | Elementwise | Remap | Reduction _ -> false
+
 /// An index map from a kernel's space to an array's multi-index: x[j] = Off[j] + Σ Coef[j][k]·s[k].
 type private IndexMap = { Off: int[]; Coef: int[][]; Rank: int }
 
@@ -144,8 +150,8 @@ let private usesOf (graph: Graph) (v: Var) =
 let private sameIndex (graph: Graph) (i: int) (v: Var) (space: int[]) =
     let e = graph.Eqns[i]
     match role e.Op with
-    | Elementwise -> e.Outs.Head.Aval.Shape = space && v.Aval.Shape = space
-    | Reduction _ -> v.Aval.Shape = space
+    | Elementwise -> Shape.equal e.Outs.Head.Aval.Shape space && Shape.equal v.Aval.Shape space
+    | Reduction _ -> Shape.equal v.Aval.Shape space
     | Remap | Opaque -> false
 
 // ---------------------------------------------------------------------------------------------
@@ -270,7 +276,7 @@ let private cut (graph: Graph) (groups: Group list) : Group list =
 /// Follows remaps back from `v`, read through `m`, to a buffer (and its view) or a literal.
 let rec private resolve (graph: Graph) (v: Var) (m: IndexMap) : Choice<Var * View, NdArray> =
     match graph.Producer.TryGetValue v with
-    | true, p when role graph.Eqns[p].Op = Remap ->
+    | true, p when isRemap graph.Eqns[p].Op ->
         match graph.Eqns[p].Inputs.Head with
         | Lit l -> Choice2Of2 l
         | Var x ->
@@ -357,7 +363,7 @@ let private materializeRemaps (graph: Graph) (outVars: Atom list) (kernels: Dict
     let needed = HashSet<Var>()
     let need (atoms: Atom list) = for a in atoms do match a with Var v -> needed.Add v |> ignore | Lit _ -> ()
     for e in graph.Eqns do
-        if role e.Op = Opaque then need e.Inputs
+        if isOpaque e.Op then need e.Inputs
     need outVars
     for k in kernels.Values do need k.Inputs
     let mutable changed = true
@@ -365,7 +371,7 @@ let private materializeRemaps (graph: Graph) (outVars: Atom list) (kernels: Dict
         changed <- false
         for i in 0 .. graph.Eqns.Length - 1 do
             let e = graph.Eqns[i]
-            if role e.Op = Remap && needed.Contains e.Outs.Head && not (built.ContainsKey i) then
+            if isRemap e.Op && needed.Contains e.Outs.Head && not (built.ContainsKey i) then
                 let out = e.Outs.Head
                 let copy = fusion graph $"fusion.{built.Count}" out.Aval.Shape Loop [] [ Var out ] [ out ] e.Source
                 built[i] <- copy
@@ -382,7 +388,7 @@ let private place (graph: Graph) (groups: Group list) (level: int[]) (built: Dic
     let eqns = graph.Eqns
     [ for g in groups -> g.Root, level[g.Root], Seq.min g.Members
       for i in 0 .. eqns.Length - 1 do
-          if role eqns[i].Op = Opaque || (role eqns[i].Op = Remap && built.ContainsKey i) then yield i, level[i], i ]
+          if isOpaque eqns[i].Op || (isRemap eqns[i].Op && built.ContainsKey i) then yield i, level[i], i ]
     // by level, then first position (compared as ints: a tuple key is compared boxed)
     |> List.sortWith (fun (_, l1, first1) (_, l2, first2) -> if l1 <> l2 then compare l1 l2 else compare first1 first2)
     |> List.map (fun (key, _, _) ->
@@ -396,7 +402,8 @@ let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
     let graph = analyze closed.Jaxpr
     let inputs = inputFusions graph
     let inInput = HashSet(inputs |> Seq.collect (fun g -> g.Members))
-    let isLoopOp i = role graph.Eqns[i].Op = Elementwise && not (inInput.Contains i)
+    let loopOps = graph.Eqns |> Array.mapi (fun i e -> isElementwise e.Op && not (inInput.Contains i))
+    let isLoopOp i = loopOps[i]
     let level = levels graph isLoopOp |> sink graph isLoopOp
     let groups = inputs @ cut graph (loopFusions graph isLoopOp level)
     let built = groupKernels graph groups |> materializeRemaps graph closed.Jaxpr.OutVars
