@@ -1,8 +1,10 @@
 // VecMath float32: takes Vector256<float> (or one float, run as lane 0) and returns the function per
 // lane, computed in float32 (Cody–Waite reduction, cephes minimax polynomials). Guarantees, on the FMA
-// path: error ≤ the *MaxUlpF32 constant in ulps of the exact result (Exp 1, Log 1, Sin/Cos 2, Tanh 2,
-// Logistic 3); IEEE special values; exp's subnormal results are rounded, not flushed. Without FMA the
-// same code rounds twice per multiply-add: slightly larger errors, same special values.
+// path: error ≤ the *MaxUlpF32 constant in ulps of the exact result (Exp 2, Log 1, Sin/Cos 2, Tanh 2,
+// Logistic 3; every float of each tested range checked, VECMATH_STRIDE=1: exp 1.013, log 0.827,
+// sin/cos 1.53, tanh 1.33, logistic 2.40); IEEE special values; exp's subnormal results are rounded,
+// not flushed. Without FMA the same code rounds twice per multiply-add: slightly larger errors, same
+// special values.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -11,8 +13,10 @@ namespace Cotangent.Kernels;
 
 public static partial class VecMath
 {
-    /// <summary>Max error of <see cref="Exp(Vector256{float})"/> in ulps of the exact result.</summary>
-    public const int ExpMaxUlpF32 = 1;
+    /// <summary>Max error of <see cref="Exp(Vector256{float})"/> in ulps of the exact result (1.013 over
+    /// every float in [−104, 89]: the result's rounding, the fma's and the reduced argument's add up
+    /// to just over one ulp near the top of the range).</summary>
+    public const int ExpMaxUlpF32 = 2;
     /// <summary>Max error of <see cref="Log(Vector256{float})"/> in ulps of the exact result.</summary>
     public const int LogMaxUlpF32 = 1;
     /// <summary>Max error of <see cref="Sin(Vector256{float})"/> in ulps of the exact result.</summary>
