@@ -173,11 +173,16 @@ let private inputFusions (graph: Graph) : Group list =
         | Elementwise ->
             let out = e.Outs.Head
             let uses = usesOf graph out
-            match uses |> List.map (fun u -> if u < eqns.Length then groupOf.TryGetValue u else (false, Unchecked.defaultof<_>)) with
-            | (true, g) :: rest when rest |> List.forall (fun (ok, h) -> ok && h.Root = g.Root)
-                                     && uses |> List.forall (fun u -> sameIndex graph u out g.Space) ->
-                g.Members.Add i |> ignore
-                groupOf[i] <- g
+            // the input fusion of the first reader, when every reader is in it at the same index
+            let inGroup (g: Group) (u: int) =
+                u < eqns.Length && (match groupOf.TryGetValue u with | true, h -> h.Root = g.Root | _ -> false) && sameIndex graph u out g.Space
+            match uses with
+            | u :: _ when u < eqns.Length ->
+                match groupOf.TryGetValue u with
+                | true, g when List.forall (inGroup g) uses ->
+                    g.Members.Add i |> ignore
+                    groupOf[i] <- g
+                | _ -> ()
             | _ -> ()
         | Remap | Opaque -> ()
     List.ofSeq groups
@@ -191,15 +196,16 @@ let private levels (graph: Graph) (isLoopOp: int -> bool) : int[] =
     let level = Array.zeroCreate eqns.Length
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
-        let contrib (a: Atom) =
+        let mutable l = if isLoopOp i then 0 else 1
+        for a in e.Inputs do
             match a with
             | Var v ->
                 match graph.Producer.TryGetValue v with
-                | true, p when isLoopOp i && isLoopOp p && sameIndex graph i v e.Outs.Head.Aval.Shape -> level[p]
-                | true, p -> level[p] + 1
-                | _ -> 0
-            | Lit _ -> 0
-        level[i] <- e.Inputs |> List.fold (fun acc a -> max acc (contrib a)) (if isLoopOp i then 0 else 1)
+                | true, p when isLoopOp i && isLoopOp p && sameIndex graph i v e.Outs.Head.Aval.Shape -> l <- max l level[p]
+                | true, p -> l <- max l (level[p] + 1)
+                | _ -> ()
+            | Lit _ -> ()
+        level[i] <- l
     level
 
 /// Sinking (consumers first): a loop op whose every reader is a loop op reading it at the same
