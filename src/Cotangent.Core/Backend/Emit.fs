@@ -71,7 +71,7 @@ let private gatherCreate (dtype: DType) (lanes: int) : System.Reflection.MethodI
 /// (numbered in emission order; a loop has a header and a footer position). A var read inside a
 /// loop that it is defined before lives to the loop's footer; a loop's results share their
 /// carried values' locals, which live as long as either.
-let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>> =
+let private deaths (stmts: Stmt<VecOp> list) : Var list[] =
     // sized for one var per top-level statement, as a segment binds about that many
     let size = List.length stmts
     let lastUse = Dictionary<Var, int>(size)
@@ -119,12 +119,10 @@ let private deaths (stmts: Stmt<VecOp> list) : Dictionary<int, ResizeArray<Var>>
     for r in sharing.Keys do
         let c = owner r
         lastUse[c] <- max lastUse[c] lastUse[r]
-    let dying = Dictionary<int, ResizeArray<Var>>(size)
+    // positions are dense: one list per position, most of them empty
+    let dying = Array.create (pos + 1) []
     for KeyValue(v, at) in lastUse do
-        if not (sharing.ContainsKey v) then
-            match dying.TryGetValue at with
-            | true, vs -> vs.Add v
-            | _ -> dying[at] <- ResizeArray [ v ]
+        if not (sharing.ContainsKey v) then dying[at] <- v :: dying[at]
     dying
 
 /// The buffers a statement list reads or writes inside a loop (their base addresses are hoisted).
@@ -146,7 +144,7 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
     let il = dm.GetILGenerator()
     let dying = deaths stmts
     // sized once: a segment binds about one var per statement
-    let locals = Dictionary<Var, LocalBuilder>(dying.Count)
+    let locals = Dictionary<Var, LocalBuilder>(dying.Length)
     let baseOf (b: Buffer) =
         il.Emit OpCodes.Ldarg_0
         il.Emit(OpCodes.Ldc_I4, b.Id * IntPtr.Size)
@@ -169,16 +167,13 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
     let mutable position = 0
     // after the statement at `position`: its dead vars' locals become free
     let next () =
-        match dying.TryGetValue position with
-        | true, vs ->
-            for v in vs do
-                match locals.TryGetValue v with
-                | true, l ->
-                    let t = typeOf v
-                    if not (free.ContainsKey t) then free[t] <- Stack()
-                    free[t].Push l
-                | _ -> ()
-        | _ -> ()
+        for v in dying[position] do
+            match locals.TryGetValue v with
+            | true, l ->
+                let t = typeOf v
+                if not (free.ContainsKey t) then free[t] <- Stack()
+                free[t].Push l
+            | _ -> ()
         position <- position + 1
     let define (v: Var) =
         match locals.TryGetValue v with
