@@ -2,7 +2,7 @@
 /// ops feeding only it; the other elementwise ops of one space form multi-output loop fusions,
 /// one per level (ops read at the same index share a level, any other read starts a new one);
 /// index remaps (broadcast_in_dim, transpose, slice, rev, squeeze, expand_dims, reshape) become
-/// strided views of the kernels' inputs instead of copies; a loop kernel is cut every
+/// strided views of the kernels' inputs instead of copies (IndexMaps.fs); a loop kernel is cut every
 /// `maxKernelOps` ops (the .NET JIT leaves huge methods unoptimized). Guarantees: no op is computed in two
 /// kernels (only views are shared), levels grow along every edge between kernels so placing
 /// kernels in level order is a valid schedule, and the program computes what the lax program
@@ -14,6 +14,7 @@ open System.Collections.Generic
 open Cotangent.Core
 open Cotangent.Core.Dialects.Lax
 open Cotangent.Core.Dialects.Kernel
+open Cotangent.Core.Passes.IndexMaps
 
 type private Role =
     | Elementwise
@@ -40,59 +41,6 @@ let private role (prim: Prim) =
 let private isElementwise prim = match role prim with Elementwise -> true | Remap | Reduction _ | Opaque -> false
 let private isRemap prim = match role prim with Remap -> true | Elementwise | Reduction _ | Opaque -> false
 let private isOpaque prim = match role prim with Opaque -> true | Elementwise | Remap | Reduction _ -> false
-
-/// An index map from a kernel's space to an array's multi-index: x[j] = Off[j] + Σ Coef[j][k]·s[k].
-type private IndexMap = { Off: int[]; Coef: int[][]; Rank: int }
-
-/// The map that reads an array of `shape` at every point of `space` with lax's implicit
-/// broadcasting (rank 0 everywhere; size-1 dimensions pinned to 0).
-let private broadcastMap (shape: int[]) (space: int[]) =
-    { Off = Array.zeroCreate shape.Length
-      Rank = space.Length
-      Coef =
-        Array.init shape.Length (fun j ->
-            Array.init space.Length (fun k -> if k = j && shape[j] = space[k] then 1 else 0)) }
-
-let private linear (shape: int[]) (m: IndexMap) : View =
-    let strides = Shape.strides shape
-    let n = m.Rank
-    { Offset = Array.fold2 (fun acc s o -> acc + s * o) 0 strides m.Off
-      Strides = List.init n (fun k -> Array.fold2 (fun acc s (c: int[]) -> acc + s * c[k]) 0 strides m.Coef) }
-
-/// Keeps the dims of `shape` other than size-1 ones, with their positions.
-let private nonUnit (shape: int[]) = shape |> Array.indexed |> Array.filter (fun (_, d) -> d <> 1)
-
-/// The map into a remap's operand `x` given the map into its result `y`; None when the remap is
-/// not an index map (a reshape that regroups dimensions).
-let private through (prim: Prim) (x: int[]) (y: int[]) (m: IndexMap) : IndexMap option =
-    let n = m.Rank
-    let zeroRow () = Array.zeroCreate n
-    let pick (rows: (int * int[]) array) = Some { Off = Array.map fst rows; Coef = Array.map snd rows; Rank = n }
-    match prim with
-    | BroadcastInDim(_, bdims) ->
-        let bd = Array.ofList bdims
-        pick (Array.init x.Length (fun i -> if x[i] = 1 && y[bd[i]] <> 1 then 0, Array.zeroCreate n else m.Off[bd[i]], m.Coef[bd[i]]))
-    | Transpose perm ->
-        let inv = Array.zeroCreate x.Length
-        List.iteri (fun k p -> inv[p] <- k) perm
-        pick (Array.init x.Length (fun i -> m.Off[inv[i]], m.Coef[inv[i]]))
-    | Slice(starts, _, strides) ->
-        let st = Array.ofList (defaultArg strides (List.replicate x.Length 1))
-        let s0 = Array.ofList starts
-        pick (Array.init x.Length (fun i -> s0[i] + st[i] * m.Off[i], Array.map (fun c -> st[i] * c) m.Coef[i]))
-    | Rev dims ->
-        pick (Array.init x.Length (fun i ->
-            if List.contains i dims then x[i] - 1 - m.Off[i], Array.map (fun c -> -c) m.Coef[i] else m.Off[i], m.Coef[i]))
-    | StopGradient -> Some m
-    | Squeeze _ | ExpandDims _ | Reshape _ ->
-        // an index map exactly when only size-1 dimensions come or go
-        let xs, ys = nonUnit x, nonUnit y
-        if Array.map snd xs <> Array.map snd ys then None
-        else
-            let rows = Array.init x.Length (fun _ -> 0, zeroRow ())
-            Array.iter2 (fun (i, _) (j, _) -> rows[i] <- m.Off[j], m.Coef[j]) xs ys
-            pick rows
-    | _ -> None
 
 /// The most ops one loop kernel over `space` holds (see the cut below). A kernel over fewer
 /// elements than the parallel threshold (and at least a vector's) runs on one core, latency-bound,
