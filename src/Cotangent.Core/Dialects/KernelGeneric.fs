@@ -10,6 +10,7 @@ open Cotangent.Core
 open Cotangent.Core.Dialects.Kernel
 open Cotangent.Core.Dialects.LaxTokens
 open Cotangent.Core.Dialects.GenericForm
+open Cotangent.Core.Dialects.GenericRead
 
 // A fusion (Kernel.Fusion) spelled out:
 //   %2 = kernel.fusion %0, %1 {name = "fusion.0", kind = "loop", space = [3], views = [[0, [1]], [0, [1]]]} ({

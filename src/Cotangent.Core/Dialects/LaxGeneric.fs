@@ -12,6 +12,7 @@ open Cotangent.Core
 open Cotangent.Core.Dialects.Lax
 open Cotangent.Core.Dialects.LaxTokens
 open Cotangent.Core.Dialects.GenericForm
+open Cotangent.Core.Dialects.GenericRead
 
 /// `f32[3]`, or `f32[]{weak}` for a weak aval.
 let typeText (aval: Aval) = GenericForm.typeText aval

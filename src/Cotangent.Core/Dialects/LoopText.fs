@@ -11,6 +11,7 @@ open System.Globalization
 open Cotangent.Core
 open Cotangent.Core.Dialects.LaxTokens
 open Cotangent.Core.Dialects.GenericForm
+open Cotangent.Core.Dialects.GenericRead
 open Cotangent.Core.Dialects.LaxGeneric
 open Cotangent.Core.Dialects.Kernel
 open Cotangent.Core.Dialects.Loop
