@@ -50,7 +50,7 @@ let private lowerFusion (f: Fusion) (ins: Buffer list) (outs: Buffer list) : Vec
         let kept = space |> List.mapi (fun k n -> if List.contains k reduced then 1 else n)
         let s = Shape.strides (Array.ofList kept)
         List.init rank (fun k -> if List.contains k reduced then 0 else s[k])
-    let env = Dictionary<Var, Atom>()
+    let env = Dictionary<Var, Atom>(f.Body.InVars.Length + f.Body.Eqns.Length)
     let atom a = match a with Var v -> env[v] | Lit _ -> a
     // the body at the innermost point: loads, scalar ops; returns the output values
     let bodyAt (ivs: Var list) : VecStmt list * Atom list =
