@@ -224,12 +224,14 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
     // A stand-in operand for values already on the stack (combining in Accum).
     let onStack (dtype: DType) = Lit(NdArray.scalar dtype false 0.0)
     let rec emitStmt (outer: bool) (s: Stmt<VecOp>) =
+        emitOne outer s
+        // a loop advances its own positions (its header and its footer)
+        match s with
+        | For _ -> ()
+        | _ -> next ()
+    and emitOne (outer: bool) (s: Stmt<VecOp>) =
         match s with
         | For l -> emitFor outer l
-        | _ -> emitOne s; next ()
-    and emitOne (s: Stmt<VecOp>) =
-        match s with
-        | For l -> emitFor false l
         | Load(dst, src, a) ->
             address src a
             emitLoadIndirect il src.Aval.DType

@@ -28,10 +28,11 @@ let private readCounts (body: VecStmt list) : Dictionary<Var, int> =
 /// One loop body, contracted: each add reading a single-use vector product defined earlier in
 /// this body takes the product's operands, and the product goes.
 let private contractBody (counts: Dictionary<Var, int>) (count: int ref) (body: VecStmt list) : VecStmt list =
+    let readOnce (v: Var) = match counts.TryGetValue v with | true, n -> n = 1 | _ -> false
     let products = Dictionary<Var, Atom * Atom>()
     for s in body do
         match s with
-        | Compute(m, Mul, [ a; b ]) when isVector m && DType.isFloat m.Aval.DType && counts.TryGetValue m = (true, 1)
+        | Compute(m, Mul, [ a; b ]) when isVector m && DType.isFloat m.Aval.DType && readOnce m
                                          && fmaOperand m.Aval a && fmaOperand m.Aval b ->
             products[m] <- (a, b)
         | _ -> ()
