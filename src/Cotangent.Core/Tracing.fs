@@ -186,14 +186,23 @@ let fullLower (v: Value) : Value =
     | Concrete _ -> v
     | Traced t -> match t.Lowered() with ValueSome lower -> lower | ValueNone -> v
 
-/// `List.map f xs`, but `xs` itself when `f` returns every element as it is (no allocation: bind
-/// raises and lowers every operand list, and most are already of the right trace).
-let rec private mapSame (f: Value -> Value) (xs: Value list) : Value list =
+/// `List.map (fullRaise trace) xs`, but `xs` itself when every element is already of `trace`
+/// (bind raises every operand list, and most need nothing; no closure is made either).
+let rec private raiseAll (trace: Trace) (xs: Value list) : Value list =
     match xs with
     | [] -> xs
     | x :: rest ->
-        let y = f x
-        let rest' = mapSame f rest
+        let y = fullRaise trace x
+        let rest' = raiseAll trace rest
+        if obj.ReferenceEquals(y, x) && obj.ReferenceEquals(rest', rest) then xs else y :: rest'
+
+/// `List.map fullLower xs`, but `xs` itself when nothing lowers.
+let rec private lowerAll (xs: Value list) : Value list =
+    match xs with
+    | [] -> xs
+    | x :: rest ->
+        let y = fullLower x
+        let rest' = lowerAll rest
         if obj.ReferenceEquals(y, x) && obj.ReferenceEquals(rest', rest) then xs else y :: rest'
 
 /// Applies a primitive to values: the innermost trace that owns an argument processes it.
@@ -204,7 +213,7 @@ let bind (prim: Prim) (args: Value list) : Value list =
         if obj.ReferenceEquals(trace, evalTrace) then
             evalTrace.Process prim args
         else
-            trace.Process prim (mapSame (fullRaise trace) args) |> mapSame fullLower
+            trace.Process prim (raiseAll trace args) |> lowerAll
     with :? CotangentException as e when e.CallSite.IsNone ->
         raise (CotangentException(e.Primitive, e.Detail, userCallSite ()))
 

@@ -206,17 +206,24 @@ let private cut (graph: Graph) (groups: Group list) : Group list =
                         for c in usesOf graph o do
                             last <- max last (System.Array.BinarySearch(members, c))
                     last)
-            let crossing (start: int) (stop: int) =
-                let mutable n = 0
-                for k in start .. stop - 1 do
-                    if lastReader[k] >= stop then n <- n + 1
-                n
+            // the values crossing each candidate cut after `start`, counted in one sweep: member k
+            // crosses every cut in (k, lastReader[k]]
+            let crossing = Array.zeroCreate<int> (most + 2)
             let rec chunks (start: int) =
                 if members.Length - start <= most then [ members[start..] ]
                 else
-                    let stop =
-                        [ start + most .. -1 .. start + most / 2 ]
-                        |> List.minBy (fun stop -> crossing start stop)
+                    System.Array.Clear crossing
+                    for k in start .. start + most - 1 do
+                        if lastReader[k] > k then
+                            crossing[k + 1 - start] <- crossing[k + 1 - start] + 1
+                            let last = min lastReader[k] (start + most)
+                            crossing[last + 1 - start] <- crossing[last + 1 - start] - 1
+                    for d in 1 .. most do
+                        crossing[d] <- crossing[d] + crossing[d - 1]
+                    // the fewest crossings, the latest such cut
+                    let mutable stop = start + most
+                    for candidate in start + most - 1 .. -1 .. start + most / 2 do
+                        if crossing[candidate - start] < crossing[stop - start] then stop <- candidate
                     members[start .. stop - 1] :: chunks stop
             chunks 0
             |> List.mapi (fun k chunk -> { g with Root = (if k = 0 then g.Root else chunk[0]); Members = HashSet chunk })

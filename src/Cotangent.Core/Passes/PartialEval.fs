@@ -92,10 +92,20 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
         eqns.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
         outs |> List.map (fun v -> Traced(PeTracer(this, Unknown(Var v))))
 
+    /// An argument's known value; only for arguments known to be known.
+    member private this.KnownOf(v: Value) : Value =
+        match v with
+        | Traced(:? PeTracer as t) ->
+            match t.PVal with
+            | Known k -> k
+            | Unknown _ -> fail "" "partial evaluation read an unknown value as known"
+        | other -> other
+
+    // asked for every primitive: answered without an option per argument
     override this.Process prim args =
-        let known = args |> List.map this.KnownValue
-        if known |> List.forall Option.isSome then
-            bind prim (List.choose id known) |> List.map (fun v -> Traced(PeTracer(this, Known v)))
+        let isKnown (v: Value) = match v with Traced(:? PeTracer as t) -> t.PVal.IsKnown | _ -> true
+        if List.forall isKnown args then
+            bind prim (List.map this.KnownOf args) |> List.map (fun v -> Traced(PeTracer(this, Known v)))
         else
             match prim with
             | Pjit(name, closed) -> pjitRule this name closed args

@@ -135,7 +135,9 @@ let private padTree (facts: Facts) (self: Var) (inputs: Atom list) =
             | Var v, Some { Op = AddAny; Inputs = [ x; y ] } when interior v -> stack.Push y; stack.Push x
             | _ -> found.Add a
         List.ofSeq found
-    if interior self then []
+    // only a tree with a pad among its operands' producers can fold (asked of every add_any)
+    let padOrTree (a: Atom) = match facts.Producer a with Some { Op = Pad _ | AddAny } -> true | _ -> false
+    if interior self || not (List.exists padOrTree inputs) then []
     else
         match leaves () |> List.map padOf with
         | Some(d, _, _, _, zero) :: _ as pads when pads |> List.forall (fun p -> match p with Some(d', _, _, _, _) -> d' = d | None -> false) ->
@@ -234,8 +236,11 @@ let private maxDepth = 16
 /// for a tree's root. So one walk is a fixpoint. Returns the new program and the numbers of
 /// equations folded and simplified.
 let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
-    let facts = Facts(closed.Jaxpr.Eqns.Length)
-    let env = Dictionary<Var, Atom>()
+    // tables sized once for the equations placed (a rewrite places about two for the one it
+    // replaces); each doubling of a table would copy it onto the large-object heap
+    let n = closed.Jaxpr.Eqns.Length
+    let facts = Facts(n)
+    let env = Dictionary<Var, Atom>(n)
     let subst = subst env
     let constVars, consts = ResizeArray closed.Jaxpr.ConstVars, ResizeArray closed.Consts
     List.iter2 (fun v c -> facts.Values[v] <- c) closed.Jaxpr.ConstVars closed.Consts
@@ -245,7 +250,7 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         eqns.Value <- e :: eqns.Value
         facts.Produced e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
-    let created = Dictionary<struct (Prim * Atom list), Var>(closed.Jaxpr.Eqns.Length, Cse.keys<Prim>)
+    let created = Dictionary<struct (Prim * Atom list), Var>(2 * n, Cse.keys<Prim>)
     let mutable folded, simplified = 0, 0
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted

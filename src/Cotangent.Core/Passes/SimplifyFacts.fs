@@ -38,10 +38,11 @@ let allEqual (target: float) (a: NdArray) =
 
 /// What the walk knows about the vars of the program being built: known values (consts and
 /// folded results), the equation binding each var, and which vars are index generators. Sized
-/// for a program of `eqns` equations (tables that grow by doubling allocate twice as much).
+/// for a program of `eqns` equations, whose rewrites place about twice as many (tables that grow
+/// by doubling allocate twice as much).
 type Facts(eqns: int) =
     // each producer stored as the option the rules match on: a lookup allocates nothing
-    let producers = Dictionary<Var, Eqn<Prim> option>(eqns)
+    let producers = Dictionary<Var, Eqn<Prim> option>(3 * eqns)
     member val Values = Dictionary<Var, NdArray>()
     member val Generators = Dictionary<Var, bool>()
     /// Of each var of the input program: the one equation reading it (None: read more than once,

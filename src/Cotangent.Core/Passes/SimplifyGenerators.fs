@@ -13,13 +13,14 @@ open Cotangent.Core.Passes.SimplifyFacts
 
 let private rank (a: Atom) = (Atom.aval a).Shape.Length
 
-/// The scalar every element of `a` is: a rank-0 atom, or broadcast_in_dim of one.
-let private uniform (facts: Facts) (a: Atom) : Atom option =
-    if rank a = 0 then Some a
+/// The scalar every element of `a` is: a rank-0 atom, or broadcast_in_dim of one (asked of most
+/// operands, so answered without allocating).
+let private uniform (facts: Facts) (a: Atom) : Atom voption =
+    if rank a = 0 then ValueSome a
     else
         match facts.Producer a with
-        | Some { Op = BroadcastInDim(_, []); Inputs = [ s ] } when rank s = 0 -> Some s
-        | _ -> None
+        | Some { Op = BroadcastInDim(_, []); Inputs = [ s ] } when rank s = 0 -> ValueSome s
+        | _ -> ValueNone
 
 /// a = select_n(b, splat c0, splat c1) with a bool b of a's shape (convert(b) is one): (b, c0, c1).
 let private selectForm (facts: Facts) (a: Atom) : (Atom * Atom * Atom) option =
@@ -29,7 +30,7 @@ let private selectForm (facts: Facts) (a: Atom) : (Atom * Atom * Atom) option =
         match facts.Producer a with
         | Some { Op = SelectN; Inputs = [ b; x0; x1 ] } when (Atom.aval b).DType = Bool && (Atom.aval b).Shape = aval.Shape ->
             match uniform facts x0, uniform facts x1 with
-            | Some c0, Some c1 -> Some(b, c0, c1)
+            | ValueSome c0, ValueSome c1 -> Some(b, c0, c1)
             | _ -> None
         | Some { Op = ConvertElementType _; Inputs = [ b ] } when (Atom.aval b).DType = Bool ->
             let lit (v: float) = Lit(NdArray.scalar aval.DType aval.Weak v)
@@ -122,20 +123,31 @@ let layoutRules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Re
 /// An elementwise op whose array operands are selects over one predicate or splats: the select
 /// of the op on the scalars (a splat of it when no operand is a select).
 let foldIntoSelect (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
-    if out.Shape.Length = 0 || prim = SelectN || not (exact prim) then []
-    else
-        let parts =
-            inputs |> List.map (fun a ->
-                match selectForm facts a with
-                | Some(b, c0, c1) -> Some(Some b, c0, c1)
-                | None -> uniform facts a |> Option.map (fun s -> None, s, s))
-        if not (List.forall Option.isSome parts) then []
-        else
-            let parts = List.choose id parts
-            let splat k = BroadcastInDim(List.ofArray out.Shape, []), [ Prev k ]
-            let on pick = prim, parts |> List.map (pick >> In)
-            match parts |> List.choose (fun (b, _, _) -> b) |> List.distinct with
-            | [] -> [ Ops [ on (fun (_, s, _) -> s); splat 0 ] ]
-            | [ b ] when (Atom.aval b).Shape = out.Shape ->
-                [ Ops [ on (fun (_, c0, _) -> c0); on (fun (_, _, c1) -> c1); splat 0; splat 1; SelectN, [ In b; Prev 2; Prev 3 ] ] ]
-            | _ -> []
+    // an operand as (predicate, its value where false, where true); a uniform one as (None, s, s)
+    let part (a: Atom) =
+        match selectForm facts a with
+        | Some(b, c0, c1) -> ValueSome(Some b, c0, c1)
+        | None -> match uniform facts a with ValueSome s -> ValueSome(None, s, s) | ValueNone -> ValueNone
+    // every operand's part, or none: most equations have an operand of neither form, found before
+    // any list is built
+    let rec parts (atoms: Atom list) =
+        match atoms with
+        | [] -> ValueSome []
+        | a :: rest ->
+            match part a with
+            | ValueNone -> ValueNone
+            | ValueSome p -> match parts rest with ValueSome ps -> ValueSome(p :: ps) | ValueNone -> ValueNone
+    let applies =
+        match prim with
+        | SelectN -> false
+        | _ -> out.Shape.Length > 0 && exact prim
+    match (if applies then parts inputs else ValueNone) with
+    | ValueNone -> []
+    | ValueSome parts ->
+        let splat k = BroadcastInDim(List.ofArray out.Shape, []), [ Prev k ]
+        let on pick = prim, parts |> List.map (pick >> In)
+        match parts |> List.choose (fun (b, _, _) -> b) |> List.distinct with
+        | [] -> [ Ops [ on (fun (_, s, _) -> s); splat 0 ] ]
+        | [ b ] when (Atom.aval b).Shape = out.Shape ->
+            [ Ops [ on (fun (_, c0, _) -> c0); on (fun (_, _, c1) -> c1); splat 0; splat 1; SelectN, [ In b; Prev 2; Prev 3 ] ] ]
+        | _ -> []

@@ -199,10 +199,12 @@ let rule (prim: Prim) : TransposeRule =
 /// constvars' values, its defined (non-linear) args and the cotangents of its outputs (symbolic
 /// zeros allowed). Defined args get a cotangent only if a rule wrote one, as in JAX.
 let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal list) (cts: Tangent list) : Tangent list =
-    let primals = Dictionary<Var, Value>()
-    List.iter2 (fun v c -> primals[v] <- c) jaxpr.ConstVars consts
-    List.iter2 (fun v a -> match a with Defined x -> primals[v] <- x | Undefined _ -> ()) jaxpr.InVars args
-    let ctEnv = Dictionary<Var, Tangent>()
+    let eqns = Array.ofList jaxpr.Eqns
+    // each var's primal as the rules take it, made once per var rather than once per read
+    let primals = Dictionary<Var, Primal>(eqns.Length)
+    List.iter2 (fun v c -> primals[v] <- Defined c) jaxpr.ConstVars consts
+    List.iter2 (fun v a -> match a with Defined _ -> primals[v] <- a | Undefined _ -> ()) jaxpr.InVars args
+    let ctEnv = Dictionary<Var, Tangent>(eqns.Length)
     let write (atom: Atom) (t: Tangent option) =
         match atom, t with
         | Var v, Some(NonZero _ as c) ->
@@ -221,10 +223,14 @@ let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal
         | Lit a -> Defined(Concrete a)
         | Var v ->
             match primals.TryGetValue v with
-            | true, x -> Defined x
-            | _ -> Undefined v.Aval
+            | true, p -> p
+            | _ ->
+                let p = Undefined v.Aval
+                primals[v] <- p
+                p
     List.iter2 (fun a c -> write a (Some c)) jaxpr.OutVars cts
-    for eqn in List.rev jaxpr.Eqns do
+    for k in eqns.Length - 1 .. -1 .. 0 do
+        let eqn = eqns[k]
         let ins = eqn.Inputs |> List.map readPrimal
         match eqn.Op, eqn.Outs |> List.map read with
         | Pjit(name, closed), outCts ->

@@ -48,7 +48,8 @@ let private expandTrailing (nd: int) (x: Value) =
     if shape.Length >= nd then x
     else L.broadcastInDim (shape @ List.replicate (nd - shape.Length) 1) [ 0 .. shape.Length - 1 ] x
 
-let private allAt (bdim: int option) (outs: Value list) = outs, outs |> List.map (fun _ -> bdim)
+let private allAt (bdim: int option) (outs: Value list) =
+    outs, (match outs with [ _ ] -> [ bdim ] | _ -> outs |> List.map (fun _ -> bdim))
 
 // ---------------------------------------------------------------------------------------------
 // Rule shapes (batching.py's defvectorized, defbroadcasting, defreducer) and the longer rules.
@@ -80,12 +81,24 @@ let private reducer (make: int list -> Prim) (axes: int list) : BatchRule =
 /// leading size-1 axis (lax broadcasts size-1 axes), and batched scalars get trailing ones.
 let private broadcastBatcher (prim: Prim) : BatchRule =
     fun vals dims ->
-        let pairs = List.zip vals dims
-        let shape, bdim = pairs |> List.pick (fun (v, d) -> d |> Option.map (fun b -> shapeOf v, b))
-        if pairs |> List.forall (fun (v, d) -> rankOf v = 0 || (d = Some bdim && shapeOf v = shape)) then
-            allAt (Some bdim) (bind prim vals)
+        // the first batched operand: every other is a scalar or batched alike (the common case,
+        // checked without allocating: this runs for most primitives under vmap)
+        let rec first (vs: Value list) (ds: int option list) =
+            match vs, ds with
+            | v :: _, (Some _ as d) :: _ -> struct (shapeOf v, d)
+            | _ :: vs, None :: ds -> first vs ds
+            | _ -> fail (Lax.name prim) "a batching rule got no batched operand"
+        let struct (shape, bdim) = first vals dims
+        let rec aligned (vs: Value list) (ds: int option list) =
+            match vs, ds with
+            | v :: vs, d :: ds ->
+                let s = shapeOf v
+                (s.Length = 0 || (d = bdim && Shape.equal s shape)) && aligned vs ds
+            | _ -> true
+        if aligned vals dims then
+            allAt bdim (bind prim vals)
         else
-            let front = pairs |> List.map (fun (v, d) -> if rankOf v = 0 then v else matchAxis 1 0 d v)
+            let front = List.map2 (fun v (d: int option) -> if rankOf v = 0 then v else matchAxis 1 0 d v) vals dims
             let nd = front |> List.map rankOf |> List.max
             let args = List.map2 (fun v (d: int option) -> if d.IsSome then expandTrailing nd v else v) front dims
             allAt (Some 0) (bind prim args)
@@ -252,14 +265,19 @@ let private padBatch (config: (int * int * int) list) : BatchRule =
 /// A value under vmap: the batched value and its batch axis (None: the same for every example).
 type BatchTracer(trace: Trace, value: Value, bdim: int option) =
     inherit Tracer(trace)
+    // one example's aval, made at the first read (rules read it for most operands)
+    let mutable aval = Unchecked.defaultof<Aval>
     member _.Value = value
     member _.BDim = bdim
 
     override _.Aval =
-        let a = Value.aval value
         match bdim with
-        | Some b -> { a with Shape = Array.removeAt b a.Shape }
-        | None -> a
+        | None -> Value.aval value
+        | Some b ->
+            if obj.ReferenceEquals(aval, null) then
+                let a = Value.aval value
+                aval <- { a with Shape = Array.removeAt b a.Shape }
+            aval
 
     override this.Lowered() =
         match bdim with
