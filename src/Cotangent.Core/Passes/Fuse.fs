@@ -253,7 +253,7 @@ let private scalarOf (a: Aval) = if a.Shape.Length = 0 then a else { a with Shap
 /// The scalar body of a kernel over `space` computing `members` (eqn indices) and returning
 /// `results`; with the (buffer, view) pairs it reads, one per body input.
 let private body (graph: Graph) (space: int[]) (members: int list) (results: Atom list) =
-    let env = Dictionary<Var, Var>()
+    let env = Dictionary<Var, Var>(members.Length)
     let inputs = ResizeArray<Var * View>()
     let invars = ResizeArray<Var>()
     let seen = Dictionary<struct (int64 * View), Var>()

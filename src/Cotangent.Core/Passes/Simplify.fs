@@ -135,8 +135,12 @@ let private padTree (facts: Facts) (self: Var) (inputs: Atom list) =
             | Var v, Some { Op = AddAny; Inputs = [ x; y ] } when interior v -> stack.Push y; stack.Push x
             | _ -> found.Add a
         List.ofSeq found
-    // only a tree with a pad among its operands' producers can fold (asked of every add_any)
-    let padOrTree (a: Atom) = match facts.Producer a with Some { Op = Pad _ | AddAny } -> true | _ -> false
+    // only a tree with a pad or an interior node among its operands can fold (asked of every add_any)
+    let padOrTree (a: Atom) =
+        match a, facts.Producer a with
+        | _, Some { Op = Pad _ } -> true
+        | Var v, Some { Op = AddAny } -> interior v
+        | _ -> false
     if interior self || not (List.exists padOrTree inputs) then []
     else
         match leaves () |> List.map padOf with
