@@ -1,5 +1,6 @@
 /// cse: common-subexpression elimination by hash-consing in one forward walk (MLIR's `cse`). Takes
-/// a closed jaxpr; returns one where no two equations apply the same primitive, params and inputs.
+/// a closed jaxpr; returns one where no two equations apply the same primitive, params and inputs
+/// (a commutative op's two inputs in either order).
 /// Guarantees: a removed equation's outputs are read from the first equal one (same avals, weak
 /// types included); literals match only bit for bit (0.0 never stands for -0.0); regions untouched.
 module Cotangent.Core.Passes.Cse
@@ -87,6 +88,28 @@ let internal keys<'op when 'op: equality> =
         member _.GetHashCode(struct (op, atoms)) = atoms |> List.fold (fun h a -> h * 31 + atomHash a) (hash op)
         member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 sameAtom xs ys && p = q }
 
+/// Ops whose two operands commute bit for bit (MLIR's Commutative trait): IEEE addition and
+/// multiplication are commutative (two NaN operands give a NaN either way, its payload
+/// unspecified, as IEEE 754 leaves it), comparisons for equality and the logical ops too. Not
+/// max/min (which of +0.0 and -0.0, or of two NaNs, comes out depends on the order).
+let private commutative (prim: Prim) =
+    match prim with
+    | Add | AddAny | Mul | Eq | Ne | And | Or -> true
+    | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
+    | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not | Pow | Sub | Div | Rem | Max | Min | Atan2
+    | Lt | Le | Gt | Ge | SelectN | ConvertElementType _ | BroadcastInDim _ | Reshape _ | Squeeze _
+    | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _
+    | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _
+    | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> false
+
+/// The inputs as the key compares them: a commutative op's two operands in one order (vars by id,
+/// literals after vars), so `mul a b` and `mul b a` are one value. The equation keeps its own order.
+let private keyInputs (prim: Prim) (inputs: Atom list) =
+    match inputs with
+    | [ Var x; Var y ] when y.Id < x.Id && commutative prim -> [ Var y; Var x ]
+    | [ Lit _ as l; Var _ as v ] when commutative prim -> [ v; l ]
+    | _ -> inputs
+
 /// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
 /// removals) is removed and its outputs read from the earlier one's.
 let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
@@ -96,7 +119,7 @@ let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     let mutable removed = 0
     for e in closed.Jaxpr.Eqns do
         let inputs = substAll env e.Inputs
-        let key = struct (opKey e.Op, inputs)
+        let key = struct (opKey e.Op, keyInputs e.Op inputs)
         match seen.TryGetValue key with
         | true, outs when List.map (fun (v: Var) -> v.Aval) outs = List.map (fun (v: Var) -> v.Aval) e.Outs ->
             List.iter2 (fun (o: Var) v -> env[o] <- Var v) e.Outs outs
