@@ -20,7 +20,13 @@ type Value =
 
 /// A value under a transformation: it knows its abstract value and the trace it belongs to.
 and [<AbstractClass>] Tracer(trace: Trace) =
+    static let mutable made = 0L
+    // a hash for identity-keyed tables (residuals, constvars): the runtime's identity hash takes
+    // its slow path the first time it is asked of an object, for every residual of a linearization
+    let key = System.Threading.Interlocked.Increment &made
     member _.Trace = trace
+    /// Unique per tracer: the hash of identity-keyed tables.
+    member _.Key = key
     abstract Aval: Aval
     /// The value at a lower level this tracer stands for, when its trace no longer needs it (JAX's
     /// full_lower); ValueNone keeps the tracer (and the Value holding it: no new wrapper).
@@ -38,6 +44,16 @@ and [<AbstractClass>] Trace(level: int) =
     abstract Lift: Tracer -> Value
     /// Applies a primitive to arguments that all belong to this trace (raised by `bind`).
     abstract Process: Prim -> Value list -> Value list
+
+/// Compares by reference, hashing a tracer by its key (a table of tracers and arrays: the traces'
+/// constvars and residuals).
+let identity =
+    { new IEqualityComparer<obj> with
+        member _.Equals(x, y) = obj.ReferenceEquals(x, y)
+        member _.GetHashCode x =
+            match x with
+            | :? Tracer as t -> t.Key.GetHashCode()
+            | _ -> System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode x }
 
 module Value =
     let aval (v: Value) =
@@ -238,7 +254,7 @@ type JaxprTrace(level: int) =
     inherit Trace(level)
     let eqns = ResizeArray<Eqn<Prim>>()
     let constVars = ResizeArray<Var * Value>()
-    let constIndex = Dictionary<obj, Var>(HashIdentity.Reference)
+    let constIndex = Dictionary<obj, Var>(identity)
 
     member private this.ConstVar(key: obj, value: Value) =
         match constIndex.TryGetValue key with
