@@ -242,6 +242,22 @@ let bind1 (prim: Prim) (args: Value list) : Value =
 // ---------------------------------------------------------------------------------------------
 // Staging: JaxprTrace builds a jaxpr from the primitives bound while it is the dynamic trace.
 
+/// The equation applying `prim` to `inputs`, its outputs fresh vars of the avals its type rule
+/// gives. Every staged primitive passes here, most with one result: built without closures.
+let staged (prim: Prim) (inputs: Atom list) : Eqn<Prim> =
+    let rec avals (xs: Atom list) = match xs with x :: rest -> Atom.aval x :: avals rest | [] -> []
+    let outs =
+        match LaxTypes.abstractEval prim (avals inputs) with
+        | [ a ] -> [ Var.fresh a ]
+        | many -> List.map Var.fresh many
+    { Op = prim; Inputs = inputs; Outs = outs; Source = None }
+
+/// A staged equation's outputs as tracers (`wrap` makes one).
+let inline tracers ([<InlineIfLambda>] wrap: Var -> Value) (outs: Var list) : Value list =
+    match outs with
+    | [ v ] -> [ wrap v ]
+    | _ -> List.map wrap outs
+
 /// A tracer that stands for an atom (a var or an inline literal) of the jaxpr being built.
 type JaxprTracer(trace: Trace, atom: Atom) =
     inherit Tracer(trace)
@@ -282,10 +298,10 @@ type JaxprTrace(level: int) =
     override this.Lift t = this.ConstVar(t, Traced t)
 
     override this.Process prim args =
-        let inputs = args |> List.map this.AtomOf
-        let outs = LaxTypes.abstractEval prim (inputs |> List.map Atom.aval) |> List.map Var.fresh
-        eqns.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
-        outs |> List.map (fun v -> Traced(JaxprTracer(this, Var v)))
+        let rec atoms (xs: Value list) = match xs with x :: rest -> this.AtomOf x :: atoms rest | [] -> []
+        let e = staged prim (atoms args)
+        eqns.Add e
+        tracers (fun v -> Traced(JaxprTracer(this, Var v))) e.Outs
 
 /// Stages `f` applied to fresh inputs of `inAvals` into a jaxpr. Returns the jaxpr and the
 /// values of its constvars (concrete, or tracers of enclosing traces).

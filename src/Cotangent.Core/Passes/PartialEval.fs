@@ -88,9 +88,9 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
 
     /// Stages `prim` applied to `inputs` into the unknown jaxpr; its outputs are unknown.
     member this.Stage(prim: Prim, inputs: Atom list) : Value list =
-        let outs = LaxTypes.abstractEval prim (inputs |> List.map Atom.aval) |> List.map Var.fresh
-        eqns.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
-        outs |> List.map (fun v -> Traced(PeTracer(this, Unknown(Var v))))
+        let e = staged prim inputs
+        eqns.Add e
+        tracers (fun v -> Traced(PeTracer(this, Unknown(Var v)))) e.Outs
 
     /// An argument's known value; only for arguments known to be known.
     member private this.KnownOf(v: Value) : Value =
