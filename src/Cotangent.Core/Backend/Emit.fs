@@ -24,20 +24,7 @@ let freeVars (stmts: Stmt<VecOp> list) : Var list =
     let bound = HashSet<Var>()
     let used = HashSet<Var>()
     let atom a = match a with Var v -> used.Add v |> ignore | Lit _ -> ()
-    let bind (v: Var) = bound.Add v |> ignore
-    let rec walk (stmts: Stmt<VecOp> list) =
-        for s in stmts do
-            match s with
-            | For l ->
-                bind l.Iv
-                for v, init in l.Carried do
-                    bind v
-                    atom init
-                walk l.Body
-                List.iter atom l.Yield
-                List.iter bind l.Results
-            | _ -> visitStmt bind atom s
-    walk stmts
+    visitAll (fun v -> bound.Add v |> ignore) atom stmts
     used |> Seq.filter (bound.Contains >> not) |> List.ofSeq
 
 /// The outside vars one statement reads (a loop's free vars; others' operands): no sets built

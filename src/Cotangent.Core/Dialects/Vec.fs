@@ -85,6 +85,22 @@ let visitStmt (bind: Var -> unit) (read: Atom -> unit) (s: VecStmt) =
         List.iter read reads
         List.iter bind binds
 
+/// `visitStmt` through loops too, in program order: a loop binds its induction var and carried
+/// vars, reads their initial values, then its body, then reads its yields and binds its results.
+/// For walkers that need no scopes or positions (free vars, read counts).
+let rec visitAll (bind: Var -> unit) (read: Atom -> unit) (stmts: VecStmt list) =
+    for s in stmts do
+        match s with
+        | For l ->
+            bind l.Iv
+            for v, init in l.Carried do
+                bind v
+                read init
+            visitAll bind read l.Body
+            List.iter read l.Yield
+            List.iter bind l.Results
+        | _ -> visitStmt bind read s
+
 /// Every problem in a loop- or vec-stage program; `loopStage` also rejects vec ops.
 let verify (loopStage: bool) (p: VecProgram) : string list =
     let legality = if loopStage && not (isScalarOnly p) then [ "a vec op in a loop-stage program" ] else []

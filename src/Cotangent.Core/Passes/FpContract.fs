@@ -19,10 +19,7 @@ let private readCounts (body: VecStmt list) : Dictionary<Var, int> =
         match a with
         | Var v when isVector v -> counts[v] <- (match counts.TryGetValue v with | true, n -> n + 1 | _ -> 1)
         | Var _ | Lit _ -> ()
-    iterStmts (fun s ->
-        match s with
-        | For l -> List.iter (snd >> read) l.Carried; List.iter read l.Yield
-        | _ -> visitStmt ignore read s) body
+    visitAll ignore read body
     counts
 
 /// One loop body, contracted: each add reading a single-use vector product defined earlier in
