@@ -227,7 +227,7 @@ let private emitAll (planned: Planned list) : Step list =
 let private plan (body: Stmt<VecOp> list) : Step list =
     let stmts = Array.ofList body
     let reads = stmts |> Array.map Emit.stmtReads
-    let lastUse = Collections.Generic.Dictionary<Var, int>(stmts.Length)
+    let lastUse = VarTable<int>()
     reads |> Array.iteri (fun i vs -> for v in vs do lastUse[v] <- i)
     let steps = ResizeArray<Planned>()
     let run = ResizeArray<Stmt<VecOp>>()

@@ -113,7 +113,7 @@ let private keyInputs (prim: Prim) (inputs: Atom list) =
 /// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
 /// removals) is removed and its outputs read from the earlier one's.
 let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
-    let env = Dictionary<Var, Atom>()
+    let env = VarTable<Atom>()
     let seen = Dictionary<struct (OpKey * Atom list), Var list>(closed.Jaxpr.Eqns.Length, keys<OpKey>)
     let mutable kept = ListCollector<Eqn<Prim>>()
     let mutable removed = 0

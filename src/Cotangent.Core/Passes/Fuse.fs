@@ -70,15 +70,15 @@ let private group (root: int) (space: int[]) (kind: FusionKind) =
 /// outputs count as read at position `Eqns.Length`.
 type private Graph =
     { Eqns: Eqn<Prim>[]
-      Producer: Dictionary<Var, int>
-      Consumers: Dictionary<Var, int list> }
+      Producer: VarTable<int>
+      Consumers: VarTable<int list> }
 
 let private analyze (jaxpr: Jaxpr<Prim>) : Graph =
     let eqns = Array.ofList jaxpr.Eqns
-    let producer = Dictionary<Var, int>(eqns.Length)
+    let producer = VarTable<int>()
     eqns |> Array.iteri (fun i e -> for v in e.Outs do producer[v] <- i)
     // each var's reading positions in ascending order, built back to front (read many times)
-    let consumers = Dictionary<Var, int list>(eqns.Length)
+    let consumers = VarTable<int list>()
     let addUse (v: Var) (at: int) = consumers[v] <- at :: (match consumers.TryGetValue v with | true, l -> l | _ -> [])
     for a in jaxpr.OutVars do
         match a with

@@ -47,13 +47,13 @@ let private coerce (builder: Builder) (aval: Aval) (atom: Atom) : Atom =
 
 /// Emits `eqns` with inputs renamed by `env`; with `rename`, outputs get fresh vars (recorded in
 /// `env`). A pjit's region is emitted in its place under an env of its own.
-let rec private inlineEqns (builder: Builder) (env: Dictionary<Var, Atom>) (rename: bool) (eqns: Eqn<Prim> list) =
+let rec private inlineEqns (builder: Builder) (env: VarTable<Atom>) (rename: bool) (eqns: Eqn<Prim> list) =
     for e in eqns do
         let inputs = e.Inputs |> List.map (subst env)
         match e.Op with
         | Pjit(_, closed) ->
             builder.Inlined <- builder.Inlined + 1
-            let inner = Dictionary<Var, Atom>()
+            let inner = VarTable<Atom>()
             List.iter2 (fun v c -> inner[v] <- Var(builder.ConstVar c)) closed.Jaxpr.ConstVars closed.Consts
             List.iter2 (fun (v: Var) a -> inner[v] <- coerce builder v.Aval a) closed.Jaxpr.InVars inputs
             inlineEqns builder inner true closed.Jaxpr.Eqns
@@ -80,7 +80,7 @@ let inlineCalls (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     if not (List.exists isCall closed.Jaxpr.Eqns) then closed, [ stat "num-inlined" "Number of pjit equations inlined" 0 ]
     else
         let builder = Builder closed
-        let env = Dictionary<Var, Atom>()
+        let env = VarTable<Atom>()
         inlineEqns builder env false closed.Jaxpr.Eqns
         builder.Result(closed.Jaxpr, closed.Jaxpr.OutVars |> List.map (subst env)),
         [ stat "num-inlined" "Number of pjit equations inlined" builder.Inlined ]

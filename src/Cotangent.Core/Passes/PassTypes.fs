@@ -16,7 +16,7 @@ let stat (name: string) (description: string) (value: int) : Stat =
     { Name = name; Value = value; Description = description }
 
 /// `atom` with a pass's substitution applied (a var replaced by what an earlier rewrite left).
-let subst (env: Dictionary<Var, Atom>) (atom: Atom) =
+let subst (env: VarTable<Atom>) (atom: Atom) =
     match atom with
     | Var v ->
         match env.TryGetValue v with
@@ -26,7 +26,7 @@ let subst (env: Dictionary<Var, Atom>) (atom: Atom) =
 
 /// `inputs` with the substitution applied: the same list, not a copy, when it changes nothing
 /// (so most equations are kept as they are: `withInputs`).
-let substAll (env: Dictionary<Var, Atom>) (inputs: Atom list) =
+let substAll (env: VarTable<Atom>) (inputs: Atom list) =
     let rec changes (atoms: Atom list) =
         match atoms with
         | Var v :: rest -> env.ContainsKey v || changes rest

@@ -240,11 +240,11 @@ let private maxDepth = 16
 /// for a tree's root. So one walk is a fixpoint. Returns the new program and the numbers of
 /// equations folded and simplified.
 let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
-    // tables sized once for the equations placed (a rewrite places about two for the one it
-    // replaces); each doubling of a table would copy it onto the large-object heap
+    // the hash-consing table sized once for the equations placed (a rewrite places about two for
+    // the one it replaces); each doubling would copy it
     let n = closed.Jaxpr.Eqns.Length
-    let facts = Facts(n)
-    let env = Dictionary<Var, Atom>(n)
+    let facts = Facts()
+    let env = VarTable<Atom>()
     let subst = subst env
     let constVars, consts = ResizeArray closed.Jaxpr.ConstVars, ResizeArray closed.Consts
     List.iter2 (fun v c -> facts.Values[v] <- c) closed.Jaxpr.ConstVars closed.Consts

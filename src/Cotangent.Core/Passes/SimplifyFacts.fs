@@ -37,17 +37,15 @@ let allEqual (target: float) (a: NdArray) =
         d |> Array.forall (fun x -> BitConverter.DoubleToInt64Bits x = t)
 
 /// What the walk knows about the vars of the program being built: known values (consts and
-/// folded results), the equation binding each var, and which vars are index generators. Sized
-/// for a program of `eqns` equations, whose rewrites place about twice as many (tables that grow
-/// by doubling allocate twice as much).
-type Facts(eqns: int) =
+/// folded results), the equation binding each var, and which vars are index generators.
+type Facts() =
     // each producer stored as the option the rules match on: a lookup allocates nothing
-    let producers = Dictionary<Var, Eqn<Prim> option>(3 * eqns)
+    let producers = VarTable<Eqn<Prim> option>()
     member val Values = Dictionary<Var, NdArray>()
     member val Generators = Dictionary<Var, bool>()
     /// Of each var of the input program: the one equation reading it (None: read more than once,
     /// or returned).
-    member val Users = Dictionary<Var, Eqn<Prim> option>(eqns)
+    member val Users = VarTable<Eqn<Prim> option>()
 
     /// Counts the reads of the input program's vars.
     member this.CountUses(jaxpr: Jaxpr<Prim>) =

@@ -201,10 +201,10 @@ let rule (prim: Prim) : TransposeRule =
 let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal list) (cts: Tangent list) : Tangent list =
     let eqns = Array.ofList jaxpr.Eqns
     // each var's primal as the rules take it, made once per var rather than once per read
-    let primals = Dictionary<Var, Primal>(eqns.Length)
+    let primals = VarTable<Primal>()
     List.iter2 (fun v c -> primals[v] <- Defined c) jaxpr.ConstVars consts
     List.iter2 (fun v a -> match a with Defined _ -> primals[v] <- a | Undefined _ -> ()) jaxpr.InVars args
-    let ctEnv = Dictionary<Var, Tangent>(eqns.Length)
+    let ctEnv = VarTable<Tangent>()
     let write (atom: Atom) (t: Tangent option) =
         match atom, t with
         | Var v, Some(NonZero _ as c) ->
