@@ -110,11 +110,21 @@ let private keyInputs (prim: Prim) (inputs: Atom list) =
     | [ Lit _ as l; Var _ as v ] when commutative prim -> [ v; l ]
     | _ -> inputs
 
+/// A hash-consing table of keys (op, atoms) compared by `keys`, split into 32 by the first
+/// operand's id (equal keys have equal first operands): a program's worth of entries in one
+/// Dictionary puts its arrays on the large-object heap, whose budget sets off collections, while
+/// each shard stays below it up to ~40k entries in all.
+type internal ConsTable<'op, 'v when 'op: equality>(capacity: int) =
+    let shards = Array.init 32 (fun _ -> Dictionary<struct ('op * Atom list), 'v>(capacity / 32, keys<'op>))
+    let shardOf (struct (_, atoms: Atom list)) = match atoms with Var v :: _ -> int (v.Id &&& 31L) | _ -> 0
+    member _.TryGetValue(key, [<System.Runtime.InteropServices.Out>] value: byref<'v>) = shards[shardOf key].TryGetValue(key, &value)
+    member _.TryAdd(key, value: 'v) = shards[shardOf key].TryAdd(key, value)
+
 /// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
 /// removals) is removed and its outputs read from the earlier one's.
 let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     let env = VarTable<Atom>()
-    let seen = Dictionary<struct (OpKey * Atom list), Var list>(closed.Jaxpr.Eqns.Length, keys<OpKey>)
+    let seen = ConsTable<OpKey, Var list>(closed.Jaxpr.Eqns.Length)
     let mutable kept = ListCollector<Eqn<Prim>>()
     let mutable removed = 0
     for e in closed.Jaxpr.Eqns do

@@ -254,7 +254,7 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         eqns.Value <- e :: eqns.Value
         facts.Produced e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
-    let created = Dictionary<struct (Prim * Atom list), Var>(2 * n, Cse.keys<Prim>)
+    let created = Cse.ConsTable<Prim, Var>(2 * n)
     let mutable folded, simplified = 0, 0
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted
@@ -297,7 +297,7 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
                 match created.TryGetValue key with
                 | true, v -> env[e.Outs.Head] <- Var v
                 | _ ->
-                    created[key] <- e.Outs.Head
+                    created.TryAdd(key, e.Outs.Head) |> ignore
                     emit (withInputs e inputs)
             | None -> emit (withInputs e inputs)
     // an equation nothing reads (a rewrite's leftover, say) is dropped, not rewritten again
