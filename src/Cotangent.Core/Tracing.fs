@@ -47,7 +47,7 @@ and [<AbstractClass>] Trace(level: int) =
 
 /// Compares by reference, hashing a tracer by its key (a table of tracers and arrays: the traces'
 /// constvars and residuals).
-let identity =
+let byIdentity =
     { new IEqualityComparer<obj> with
         member _.Equals(x, y) = obj.ReferenceEquals(x, y)
         member _.GetHashCode x =
@@ -270,7 +270,7 @@ type JaxprTrace(level: int) =
     inherit Trace(level)
     let eqns = ResizeArray<Eqn<Prim>>()
     let constVars = ResizeArray<Var * Value>()
-    let constIndex = Dictionary<obj, Var>(identity)
+    let constIndex = Dictionary<obj, Var>(byIdentity)
 
     member private this.ConstVar(key: obj, value: Value) =
         match constIndex.TryGetValue key with

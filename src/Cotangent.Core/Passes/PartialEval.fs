@@ -38,7 +38,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
     inherit Trace(level)
     let eqns = ResizeArray<Eqn<Prim>>()
     let residuals = ResizeArray<Var * Value>()
-    let residualIndex = Dictionary<obj, Var>(identity)
+    let residualIndex = Dictionary<obj, Var>(byIdentity)
 
     /// instantiate_const: a concrete scalar becomes a literal; any other known value becomes a
     /// residual constvar (one per value).
