@@ -81,9 +81,8 @@ let private sameAtom (x: Atom) (y: Atom) =
     | Var _, Lit _ | Lit _, Var _ -> false
 
 /// Keys of an op on atoms, compared without F#'s structural comparer (which boxes and type-tests
-/// every node) and without building a key per input; simplify hash-conses the equations it
-/// creates with them too.
-let internal keys<'op when 'op: equality> =
+/// every node) and without building a key per input (ConsTable's comparer).
+let private keys<'op when 'op: equality> =
     { new IEqualityComparer<struct ('op * Atom list)> with
         member _.GetHashCode(struct (op, atoms)) = atoms |> List.fold (fun h a -> h * 31 + atomHash a) (hash op)
         member _.Equals(struct (p, xs), struct (q, ys)) = xs.Length = ys.Length && List.forall2 sameAtom xs ys && p = q }
