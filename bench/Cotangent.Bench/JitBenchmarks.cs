@@ -493,14 +493,16 @@ public static class JitProbe
         int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
         var pause = GC.GetTotalPauseDuration();
         long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         for (int r = 0; r < reps; r++)
         {
             var sw = Stopwatch.StartNew();
             body();
             times[r] = sw.Elapsed.TotalMilliseconds;
         }
+        var cpuPerCall = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / reps;
         System.Array.Sort(times);
-        Console.WriteLine($"  {what}: median {times[reps / 2]:F4} ms, min {times[0]:F4} ms"
+        Console.WriteLine($"  {what}: median {times[reps / 2]:F4} ms, min {times[0]:F4} ms, CPU {cpuPerCall:F4} ms"
             + $" (per call: {(double)(GC.CollectionCount(0) - gen0) / reps:F1} GCs, {(double)(GC.CollectionCount(2) - gen2) / reps:F1} gen2,"
             + $" {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds / reps:F1} ms paused,"
             + $" {(GC.GetAllocatedBytesForCurrentThread() - allocated) / reps / 1e6:F1} MB allocated)");

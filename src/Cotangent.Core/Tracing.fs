@@ -268,7 +268,9 @@ type JaxprTracer(trace: Trace, atom: Atom) =
 /// them); other constants and tracers of enclosing traces become constvars, one per value.
 type JaxprTrace(level: int) =
     inherit Trace(level)
-    let eqns = ResizeArray<Eqn<Prim>>()
+    // newest first: a list grows without copies, where a ResizeArray of 26k equations would
+    // regrow on the large-object heap
+    let mutable newestFirst: Eqn<Prim> list = []
     let constVars = ResizeArray<Var * Value>()
     let constIndex = Dictionary<obj, Var>(byIdentity)
 
@@ -281,7 +283,7 @@ type JaxprTrace(level: int) =
             constVars.Add((v, value))
             Traced(JaxprTracer(this, Var v))
 
-    member this.Eqns = List.ofSeq eqns
+    member this.Eqns = List.rev newestFirst
     member this.ConstVars = constVars |> Seq.map fst |> List.ofSeq
     member this.ConstValues = constVars |> Seq.map snd |> List.ofSeq
 
@@ -300,7 +302,7 @@ type JaxprTrace(level: int) =
     override this.Process prim args =
         let rec atoms (xs: Value list) = match xs with x :: rest -> this.AtomOf x :: atoms rest | [] -> []
         let e = staged prim (atoms args)
-        eqns.Add e
+        newestFirst <- e :: newestFirst
         tracers (fun v -> Traced(JaxprTracer(this, Var v))) e.Outs
 
 /// Stages `f` applied to fresh inputs of `inAvals` into a jaxpr. Returns the jaxpr and the

@@ -54,6 +54,11 @@ type VarTable<'T>() =
             else false
         | ValueNone -> far.Count > 0 && far.TryGetValue(v, &value)
 
+    /// The value stored for `v`, else `fallback`.
+    member this.GetValueOrDefault(v: Var, fallback: 'T) : 'T =
+        let mutable value = Unchecked.defaultof<'T>
+        if this.TryGetValue(v, &value) then value else fallback
+
     member this.ContainsKey(v: Var) =
         let mutable ignored = Unchecked.defaultof<'T>
         this.TryGetValue(v, &ignored)

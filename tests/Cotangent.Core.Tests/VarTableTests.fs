@@ -51,3 +51,16 @@ let ``a missing var raises KeyNotFoundException naming it`` () =
     table[var 5L] <- 1
     let e = Assert.Throws<KeyNotFoundException>(fun () -> table[var 6L] |> ignore)
     Assert.Contains("var 6", e.Message)
+
+/// Scratch arrays come from a pool that other code returns dirty arrays to: `zeroed` must clear
+/// what it hands out, and `ofList` must hold the list in order whatever the pool gave it.
+[<Property(MaxTest = 300)>]
+let ``Scratch holds its list and zeroes what the pool returned dirty`` (xs: int list) (dirt: int) =
+    // leave a dirty array of every size the run may rent in the shared pool
+    for size in [ 16; 32; 64; 128; 256; 512; 1024 ] do
+        System.Buffers.ArrayPool<int>.Shared.Return(Array.create size (dirt ||| 1))
+    use zero = Scratch.zeroed<int> xs.Length
+    let zeroes = Array.init zero.Length (fun i -> zero[i])
+    use held = Scratch.ofList xs
+    let items = List.init held.Length (fun i -> held[i])
+    Array.forall ((=) 0) zeroes && zeroes.Length = xs.Length && items = xs

@@ -177,17 +177,16 @@ let rec private work (stmts: Stmt<VecOp> list) : int64 =
         | Load _ | Compute _ | Store _ | Accum _ | Fill _ | Call _ | Ext _ -> 1L)
 
 /// Statements in a statement list, loop bodies included.
-let rec private size (stmts: Stmt<VecOp> list) : int =
-    stmts |> List.sumBy (fun s -> match s with For l -> 1 + size l.Body | _ -> 1)
-
-/// The vars a top-level statement binds for the statements after it.
-let private defined (s: Stmt<VecOp>) : Var list =
+let rec private size (s: Stmt<VecOp>) : int =
     match s with
-    | For l -> l.Results
-    | _ ->
-        let binds = ref []
-        visitStmt (fun v -> binds.Value <- v :: binds.Value) ignore s
-        binds.Value
+    | For l -> List.fold (fun n s -> n + size s) 1 l.Body
+    | _ -> 1
+
+/// Calls `f` on each var a top-level statement binds for the statements after it.
+let private eachDefined (f: Var -> unit) (s: Stmt<VecOp>) =
+    match s with
+    | For l -> List.iter f l.Results
+    | _ -> visitStmt f ignore s
 
 /// Statements above which a run is cut into another segment where no value crosses the cut: the
 /// .NET JIT compiles methods of thousands of locals without optimization (MinOpts).
@@ -225,35 +224,37 @@ let private emitAll (planned: Planned list) : Step list =
 /// outside value alone (so it can be split across cores), runs of the rest as segments (cut after
 /// `maxSegment` statements where no value crosses).
 let private plan (body: Stmt<VecOp> list) : Step list =
-    let stmts = Array.ofList body
-    let reads = stmts |> Array.map Emit.stmtReads
     let lastUse = VarTable<int>()
-    reads |> Array.iteri (fun i vs -> for v in vs do lastUse[v] <- i)
+    body |> List.iteri (fun i s ->
+        match s with
+        | For _ -> for v in Emit.stmtReads s do lastUse[v] <- i
+        | _ -> visitStmt ignore (fun a -> match a with Var v -> lastUse[v] <- i | Lit _ -> ()) s)
     let steps = ResizeArray<Planned>()
     let run = ResizeArray<Stmt<VecOp>>()
     let mutable runSize = 0
     // the last statement that reads a value bound in the current run
-    let mutable liveUntil = -1
+    let liveUntil = ref -1
+    let extend (v: Var) =
+        match lastUse.TryGetValue v with
+        | true, u -> liveUntil.Value <- max liveUntil.Value u
+        | _ -> ()
     let segment (parallelLoop: ForLoop<VecOp> option) (stmts: Stmt<VecOp> list) = steps.Add(Pending(parallelLoop, stmts))
     let flush () =
         if run.Count > 0 then
             segment None (List.ofSeq run)
             run.Clear()
             runSize <- 0
-            liveUntil <- -1
-    stmts |> Array.iteri (fun i s ->
+            liveUntil.Value <- -1
+    body |> List.iteri (fun i s ->
         match s with
         | Fill(b, v) -> flush (); steps.Add(Ready(FillStep(b, v)))
         | Call(p, ins, outs) -> flush (); steps.Add(Ready(CallStep(p, ins, outs)))
-        | For l when l.Parallel && l.Carried.IsEmpty && reads[i].IsEmpty -> flush (); segment (Some l) [ s ]
+        | For l when l.Parallel && l.Carried.IsEmpty && (Emit.stmtReads s).IsEmpty -> flush (); segment (Some l) [ s ]
         | For _ | Load _ | Compute _ | Store _ | Accum _ | Ext _ ->
             run.Add s
-            runSize <- runSize + size [ s ]
-            for v in defined s do
-                match lastUse.TryGetValue v with
-                | true, u -> liveUntil <- max liveUntil u
-                | _ -> ()
-            if runSize >= maxSegment && liveUntil <= i then flush ())
+            runSize <- runSize + size s
+            eachDefined extend s
+            if runSize >= maxSegment && liveUntil.Value <= i then flush ())
     flush ()
     emitAll (List.ofSeq steps)
 

@@ -109,13 +109,15 @@ let private keyInputs (prim: Prim) (inputs: Atom list) =
     | [ Lit _ as l; Var _ as v ] when commutative prim -> [ v; l ]
     | _ -> inputs
 
-/// A hash-consing table of keys (op, atoms) compared by `keys`, split into 32 by the first
-/// operand's id (equal keys have equal first operands): a program's worth of entries in one
+/// A hash-consing table of keys (op, atoms) compared by `keys`, split into 32 by the first var
+/// operand's id (equal keys have equal operands): a program's worth of entries in one
 /// Dictionary puts its arrays on the large-object heap, whose budget sets off collections, while
 /// each shard stays below it up to ~40k entries in all.
 type internal ConsTable<'op, 'v when 'op: equality>(capacity: int) =
     let shards = Array.init 32 (fun _ -> Dictionary<struct ('op * Atom list), 'v>(capacity / 32, keys<'op>))
-    let shardOf (struct (_, atoms: Atom list)) = match atoms with Var v :: _ -> int (v.Id &&& 31L) | _ -> 0
+    // Fibonacci hashing: ids of one program step recur with a fixed stride, so low bits cluster
+    let rec firstVar (atoms: Atom list) = match atoms with Var v :: _ -> int (uint64 (v.Id * -7046029254386353131L) >>> 59) | Lit _ :: rest -> firstVar rest | [] -> 0
+    let shardOf (struct (_, atoms: Atom list)) = firstVar atoms
     member _.TryGetValue(key, [<System.Runtime.InteropServices.Out>] value: byref<'v>) = shards[shardOf key].TryGetValue(key, &value)
     member _.TryAdd(key, value: 'v) = shards[shardOf key].TryAdd(key, value)
 

@@ -12,7 +12,7 @@ open Cotangent.Core.Passes.PassTypes
 /// `jaxpr` with only the equations its outputs depend on, and only the constvars they read,
 /// and the number of equations erased. No primitive has effects yet, so liveness is data flow.
 let dceJaxpr (jaxpr: Jaxpr<Prim>) : Jaxpr<Prim> * int =
-    let eqns = Array.ofList jaxpr.Eqns
+    use eqns = Scratch.ofList jaxpr.Eqns
     // indexed by var id (a program's ids are dense): no hash set of every var on the large-object heap
     let live = VarTable<bool>()
     let isMarked (v: Var) = live.ContainsKey v
@@ -22,7 +22,7 @@ let dceJaxpr (jaxpr: Jaxpr<Prim>) : Jaxpr<Prim> * int =
         | Lit _ -> ()
     List.iter mark jaxpr.OutVars
     let rec isLive (outs: Var list) = match outs with v :: rest -> isMarked v || isLive rest | [] -> false
-    let kept = Array.zeroCreate eqns.Length
+    let kept = Array.zeroCreate<bool> eqns.Length
     let mutable erased = 0
     for i in eqns.Length - 1 .. -1 .. 0 do
         if isLive eqns[i].Outs then

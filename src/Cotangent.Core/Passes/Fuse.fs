@@ -69,14 +69,14 @@ let private group (root: int) (space: int[]) (kind: FusionKind) =
 /// The program's equations, the one defining each var and the positions reading it; program
 /// outputs count as read at position `Eqns.Length`.
 type private Graph =
-    { Eqns: Eqn<Prim>[]
+    { Eqns: Scratch<Eqn<Prim>>
       Producer: VarTable<int>
       Consumers: VarTable<int list> }
 
-let private analyze (jaxpr: Jaxpr<Prim>) : Graph =
-    let eqns = Array.ofList jaxpr.Eqns
+let private analyze (jaxpr: Jaxpr<Prim>) (eqns: Scratch<Eqn<Prim>>) : Graph =
     let producer = VarTable<int>()
-    eqns |> Array.iteri (fun i e -> for v in e.Outs do producer[v] <- i)
+    for i in 0 .. eqns.Length - 1 do
+        for v in eqns[i].Outs do producer[v] <- i
     // each var's reading positions in ascending order, built back to front (read many times)
     let consumers = VarTable<int list>()
     let addUse (v: Var) (at: int) = consumers[v] <- at :: (match consumers.TryGetValue v with | true, l -> l | _ -> [])
@@ -139,9 +139,9 @@ let private inputFusions (graph: Graph) : Group list =
 /// any other read (a kernel boundary) adds one. Loop ops of one space and level form one
 /// kernel; levels strictly grow across kernel boundaries, so the kernels form a DAG and
 /// sorting by level is a valid order.
-let private levels (graph: Graph) (isLoopOp: int -> bool) : int[] =
+let private levels (graph: Graph) (isLoopOp: int -> bool) : Scratch<int> =
     let eqns = graph.Eqns
-    let level = Array.zeroCreate eqns.Length
+    let level = Scratch.zeroed<int> eqns.Length
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         let mutable l = if isLoopOp i then 0 else 1
@@ -159,9 +159,9 @@ let private levels (graph: Graph) (isLoopOp: int -> bool) : int[] =
 /// Sinking (consumers first): a loop op whose every reader is a loop op reading it at the same
 /// index joins the earliest of their levels, so a predicate computed from an iota early lands
 /// in the kernel that selects with it instead of a buffer of its own. Edges keep their order.
-let private sink (graph: Graph) (isLoopOp: int -> bool) (forward: int[]) : int[] =
+/// In place: an op's level changes after every level it reads from was settled.
+let private sink (graph: Graph) (isLoopOp: int -> bool) (level: Scratch<int>) : Scratch<int> =
     let eqns = graph.Eqns
-    let level = Array.copy forward
     for i in eqns.Length - 1 .. -1 .. 0 do
         let out = eqns[i].Outs.Head
         match usesOf graph out with
@@ -171,46 +171,47 @@ let private sink (graph: Graph) (isLoopOp: int -> bool) (forward: int[]) : int[]
         | _ -> ()
     level
 
-/// Loop fusions: the loop ops of one space and level, in order of their first op.
-let private loopFusions (graph: Graph) (isLoopOp: int -> bool) (level: int[]) : Group list =
-    let groups = ResizeArray<Group>()
-    let byKey = Dictionary<int[] * int, Group>(HashIdentity.Structural)
+/// Loop fusions: the loop ops of one space and level, in order of their first op, each as its
+/// space and its members in ascending order (a list: one space's thousands of scalar ops would
+/// put a set's arrays on the large-object heap before the cut splits them).
+let private loopFusions (graph: Graph) (isLoopOp: int -> bool) (level: Scratch<int>) : (int[] * int list) list =
+    let order = ResizeArray<int[] * int>()
+    let byKey = Dictionary<int[] * int, int list>(HashIdentity.Structural)
     for i in 0 .. graph.Eqns.Length - 1 do
         if isLoopOp i then
-            let space = graph.Eqns[i].Outs.Head.Aval.Shape
-            match byKey.TryGetValue((space, level[i])) with
-            | true, g -> g.Members.Add i |> ignore
+            let key = graph.Eqns[i].Outs.Head.Aval.Shape, level[i]
+            match byKey.TryGetValue key with
+            | true, newestFirst -> byKey[key] <- i :: newestFirst
             | _ ->
-                let g = group i space Loop
-                groups.Add g
-                byKey[(space, level[i])] <- g
-    List.ofSeq groups
+                order.Add key
+                byKey[key] <- [ i ]
+    [ for key in order -> fst key, List.rev byKey[key] ]
 
 /// A loop kernel of more than `maxKernelOps` ops is cut, in program order, into kernels of at
 /// most that size: values crossing a cut go through buffers, and the emitted methods stay small
 /// enough for the .NET JIT to optimize (it compiles huge methods without optimization). Each cut
 /// is placed, in the last half of its piece, where the fewest values cross it (a recurrence's
-/// step boundary: one value). The first piece keeps the group's place; the others follow.
-let private cut (graph: Graph) (groups: Group list) : Group list =
-    let pieces (g: Group) =
-        let most = maxKernelOps g.Space
-        if g.Kind = Loop && g.Members.Count > most then
-            let members = Array.ofSeq g.Members
-            System.Array.Sort members
+/// step boundary: one value). The first piece keeps the fusion's place; the others follow.
+let private cut (graph: Graph) (fusions: (int[] * int list) list) : Group list =
+    let pieces (space: int[], sorted: int list) =
+        let most = maxKernelOps space
+        let groupOf (chunk: int[]) = { Space = space; Kind = Loop; Root = chunk[0]; Members = HashSet chunk }
+        use members = Scratch.ofList sorted
+        if members.Length > most then
             // the last position in the group reading each member's results (-1: none; a reader
             // outside the group is not found, and binary search says so with a negative number)
-            let lastReader =
-                members |> Array.map (fun i ->
-                    let mutable last = -1
-                    for o in graph.Eqns[i].Outs do
-                        for c in usesOf graph o do
-                            last <- max last (System.Array.BinarySearch(members, c))
-                    last)
+            use lastReader = Scratch.zeroed<int> members.Length
+            for k in 0 .. members.Length - 1 do
+                let mutable last = -1
+                for o in graph.Eqns[members[k]].Outs do
+                    for c in usesOf graph o do
+                        last <- max last (System.Array.BinarySearch(members.Items, 0, members.Length, c))
+                lastReader[k] <- last
             // the values crossing each candidate cut after `start`, counted in one sweep: member k
             // crosses every cut in (k, lastReader[k]]
             let crossing = Array.zeroCreate<int> (most + 2)
             let rec chunks (start: int) =
-                if members.Length - start <= most then [ members[start..] ]
+                if members.Length - start <= most then [ Array.sub members.Items start (members.Length - start) ]
                 else
                     System.Array.Clear crossing
                     for k in start .. start + most - 1 do
@@ -224,11 +225,10 @@ let private cut (graph: Graph) (groups: Group list) : Group list =
                     let mutable stop = start + most
                     for candidate in start + most - 1 .. -1 .. start + most / 2 do
                         if crossing[candidate - start] < crossing[stop - start] then stop <- candidate
-                    members[start .. stop - 1] :: chunks stop
-            chunks 0
-            |> List.mapi (fun k chunk -> { g with Root = (if k = 0 then g.Root else chunk[0]); Members = HashSet chunk })
-        else [ g ]
-    let cuts = groups |> List.map pieces
+                    Array.sub members.Items start (stop - start) :: chunks stop
+            chunks 0 |> List.map groupOf
+        else [ groupOf (Array.ofList sorted) ]
+    let cuts = fusions |> List.map pieces
     List.map List.head cuts @ List.collect List.tail cuts
 
 // ---------------------------------------------------------------------------------------------
@@ -321,10 +321,10 @@ let private groupKernels (graph: Graph) (groups: Group list) : Dictionary<int, E
 /// outputs, and kernels (their inputs are the buffers their views read).
 let private materializeRemaps (graph: Graph) (outVars: Atom list) (kernels: Dictionary<int, Eqn<Op>>) =
     let built = Dictionary<int, Eqn<Op>>(kernels)
-    let needed = HashSet<Var>()
-    let need (atoms: Atom list) = for a in atoms do match a with Var v -> needed.Add v |> ignore | Lit _ -> ()
-    for e in graph.Eqns do
-        if isOpaque e.Op then need e.Inputs
+    let needed = VarTable<unit>()
+    let need (atoms: Atom list) = for a in atoms do match a with Var v -> needed[v] <- () | Lit _ -> ()
+    for i in 0 .. graph.Eqns.Length - 1 do
+        if isOpaque graph.Eqns[i].Op then need graph.Eqns[i].Inputs
     need outVars
     for k in kernels.Values do need k.Inputs
     let mutable changed = true
@@ -332,7 +332,7 @@ let private materializeRemaps (graph: Graph) (outVars: Atom list) (kernels: Dict
         changed <- false
         for i in 0 .. graph.Eqns.Length - 1 do
             let e = graph.Eqns[i]
-            if isRemap e.Op && needed.Contains e.Outs.Head && not (built.ContainsKey i) then
+            if isRemap e.Op && needed.ContainsKey e.Outs.Head && not (built.ContainsKey i) then
                 let out = e.Outs.Head
                 let copy = fusion graph $"fusion.{built.Count}" out.Aval.Shape Loop [] [ Var out ] [ out ] e.Source
                 built[i] <- copy
@@ -345,7 +345,7 @@ let private materializeRemaps (graph: Graph) (outVars: Atom list) (kernels: Dict
 
 /// Kernels (keyed by root), opaque ops and materialized remaps in level order, ties by first
 /// position. A group's members share its root's level.
-let private place (graph: Graph) (groups: Group list) (level: int[]) (built: Dictionary<int, Eqn<Op>>) : Eqn<Op> list =
+let private place (graph: Graph) (groups: Group list) (level: Scratch<int>) (built: Dictionary<int, Eqn<Op>>) : Eqn<Op> list =
     let eqns = graph.Eqns
     [ for g in groups -> g.Root, level[g.Root], Seq.min g.Members
       for i in 0 .. eqns.Length - 1 do
@@ -360,12 +360,13 @@ let private place (graph: Graph) (groups: Group list) (level: int[]) (built: Dic
             { Op = Lax e.Op; Inputs = e.Inputs; Outs = e.Outs; Source = e.Source })
 
 let private fuse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Op> * int * int =
-    let graph = analyze closed.Jaxpr
+    use eqns = Scratch.ofList closed.Jaxpr.Eqns
+    let graph = analyze closed.Jaxpr eqns
     let inputs = inputFusions graph
     let inInput = HashSet(inputs |> Seq.collect (fun g -> g.Members))
-    let loopOps = graph.Eqns |> Array.mapi (fun i e -> isElementwise e.Op && not (inInput.Contains i))
+    let loopOps = Array.init eqns.Length (fun i -> isElementwise eqns[i].Op && not (inInput.Contains i))
     let isLoopOp i = loopOps[i]
-    let level = levels graph isLoopOp |> sink graph isLoopOp
+    use level = levels graph isLoopOp |> sink graph isLoopOp
     let groups = inputs @ cut graph (loopFusions graph isLoopOp level)
     let built = groupKernels graph groups |> materializeRemaps graph closed.Jaxpr.OutVars
     let j = closed.Jaxpr

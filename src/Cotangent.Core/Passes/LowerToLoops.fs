@@ -117,20 +117,25 @@ let private rowMajor (space: int list) (view: View) =
 /// concatenate): each storage root whose one reader chain ends at the concatenation, as a whole
 /// (a full-size alias), mapped to the concatenation's output var and the element offset of its
 /// block. Only where every block is contiguous (the dimensions before the joined one are 1).
-let private concatenatedInPlace (eqns: Eqn<Op>[]) (jaxpr: Jaxpr<Op>) (aliasOf: Dictionary<Var, Var * int>) (resultOf: Dictionary<Var, Buffer>) =
-    let reads = Dictionary<Var, int>()
+let private concatenatedInPlace (eqns: Scratch<Eqn<Op>>) (jaxpr: Jaxpr<Op>) (aliasOf: VarTable<Var * int>) (resultOf: VarTable<Buffer>) =
+    let reads = VarTable<int>()
     let read (a: Atom) = match a with Var v -> reads[v] <- 1 + (match reads.TryGetValue v with | true, n -> n | _ -> 0) | Lit _ -> ()
-    for e in eqns do List.iter read e.Inputs
+    for i in 0 .. eqns.Length - 1 do List.iter read eqns[i].Inputs
     List.iter read jaxpr.OutVars
-    let computed = HashSet<Var>(eqns |> Seq.filter (fun e -> match e.Op, e.Outs with Fusion _, [ o ] -> not (aliasOf.ContainsKey o) | _ -> true) |> Seq.collect (fun e -> e.Outs))
+    let computed = VarTable<unit>()
+    for i in 0 .. eqns.Length - 1 do
+        match eqns[i].Op, eqns[i].Outs with
+        | Fusion _, [ o ] when aliasOf.ContainsKey o -> ()
+        | _, outs -> for o in outs do computed[o] <- ()
     // the root under a chain of whole, once-read aliases
     let rec wholeRoot (v: Var) =
         match aliasOf.TryGetValue v with
         | true, (src, 0) when Aval.size src.Aval = Aval.size v.Aval && reads.GetValueOrDefault(src, 0) = 1 -> wholeRoot src
         | true, _ -> None
         | _ -> Some v
-    let placed = Dictionary<Var, Var * int>()
-    for e in eqns do
+    let placed = VarTable<Var * int>()
+    for i in 0 .. eqns.Length - 1 do
+        let e = eqns[i]
         match e.Op, e.Outs with
         | Lax(Concatenate dim), [ out ] when out.Aval.Shape |> Array.take dim |> Array.forall ((=) 1) && not (placed.ContainsKey out) ->
             let mutable offset = 0
@@ -138,7 +143,7 @@ let private concatenatedInPlace (eqns: Eqn<Op>[]) (jaxpr: Jaxpr<Op>) (aliasOf: D
                 match a with
                 | Var v when reads.GetValueOrDefault(v, 0) = 1 ->
                     match wholeRoot v with
-                    | Some r when computed.Contains r && not (resultOf.ContainsKey r) && not (placed.ContainsKey r) && r <> out ->
+                    | Some r when computed.ContainsKey r && not (resultOf.ContainsKey r) && not (placed.ContainsKey r) && r <> out ->
                         placed[r] <- (out, offset)
                     | _ -> ()
                 | _ -> ()
@@ -148,18 +153,18 @@ let private concatenatedInPlace (eqns: Eqn<Op>[]) (jaxpr: Jaxpr<Op>) (aliasOf: D
 
 let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     let jaxpr = closed.Jaxpr
-    let eqns = Array.ofList jaxpr.Eqns
+    use eqns = Scratch.ofList jaxpr.Eqns
     let mutable nextId = 0
     let make aval kind =
         let b = { Id = nextId; Aval = aval; Kind = kind }
         nextId <- nextId + 1
         b
-    let buffers = Dictionary<Var, Buffer>()
+    let buffers = VarTable<Buffer>()
     let args = jaxpr.InVars |> List.mapi (fun i v -> let b = make v.Aval (Arg i) in buffers[v] <- b; b)
     let consts = ResizeArray(List.map2 (fun (v: Var) c -> let b = make v.Aval (Const c) in buffers[v] <- b; b) jaxpr.ConstVars closed.Consts)
     // an outvar produced by an equation (first occurrence) is written straight into its result
     let results = ResizeArray<Buffer>()
-    let resultOf = Dictionary<Var, Buffer>()
+    let resultOf = VarTable<Buffer>()
     let copies = ResizeArray<Atom * Buffer>()
     jaxpr.OutVars |> List.iteri (fun i a ->
         let r = make (Atom.aval a) (Result i)
@@ -170,25 +175,30 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     // a copy kernel that reads one buffer in row-major order from some offset (a reshape, a
     // broadcast that only adds unit dims, a contiguous slice) views its operand's storage instead
     // (loop.view: no copy); an alias maps to its operand and the offset into it
-    let aliasOf = Dictionary<Var, Var * int>()
+    let aliasOf = VarTable<Var * int>()
     let rec root (v: Var) = match aliasOf.TryGetValue v with | true, (r, _) -> root r | _ -> v
     let rec offsetOf (v: Var) = match aliasOf.TryGetValue v with | true, (r, k) -> k + offsetOf r | _ -> 0
-    let stored = HashSet<Var>(Seq.append (eqns |> Seq.collect (fun e -> e.Outs)) (jaxpr.InVars @ jaxpr.ConstVars))
-    for e in eqns do
+    let stored = VarTable<unit>()
+    for v in jaxpr.InVars @ jaxpr.ConstVars do stored[v] <- ()
+    for i in 0 .. eqns.Length - 1 do
+        for v in eqns[i].Outs do stored[v] <- ()
+    for i in 0 .. eqns.Length - 1 do
+        let e = eqns[i]
         match e.Op, e.Inputs, e.Outs with
         | Fusion({ Kind = Loop; Views = [ view ]; Body = { Eqns = []; InVars = [ x ]; OutVars = [ Var y ] } } as f), [ Var src ], [ out ]
-            when x = y && stored.Contains (root src) && not (resultOf.ContainsKey out) && not (resultOf.ContainsKey (root src))
+            when x = y && stored.ContainsKey (root src) && not (resultOf.ContainsKey out) && not (resultOf.ContainsKey (root src))
                  && rowMajor f.Space view && Buffer.fitsInside src.Aval view.Offset out.Aval ->
             aliasOf[out] <- (src, view.Offset)
         | _ -> ()
     // last use of each storage root (program outputs live to the end)
-    let lastUse = Dictionary<Var, int>()
-    eqns |> Array.iteri (fun i e -> for a in e.Inputs do match a with Var v -> lastUse[root v] <- i | Lit _ -> ())
+    let lastUse = VarTable<int>()
+    for i in 0 .. eqns.Length - 1 do
+        for a in eqns[i].Inputs do match a with Var v -> lastUse[root v] <- i | Lit _ -> ()
     let placed = concatenatedInPlace eqns jaxpr aliasOf resultOf
     let planner = Planner()
     let temps = ResizeArray<Buffer>()
     let mutable inPlace = 0
-    let body = ResizeArray<VecStmt>()
+    let mutable body = Microsoft.FSharp.Core.CompilerServices.ListCollector<VecStmt>()
     let bufferOf (a: Atom) =
         match a with
         | Var v -> buffers[v]
@@ -275,7 +285,7 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
             // a view of its root's storage, which stays live as long as the view is read
             buffers[out] <- viewOf buffers[root out] (offsetOf out) out.Aval
         | Lax(Concatenate _), [ out ] when e.Inputs |> List.forall (fun a -> match a with Var v -> isBlockOf out v | Lit _ -> false) -> ()
-        | Fusion f, _ -> body.AddRange(lowerFusion f ins (e.Outs |> List.map (fun v -> buffers[v])))
+        | Fusion f, _ -> body.AddMany(lowerFusion f ins (e.Outs |> List.map (fun v -> buffers[v])))
         | Lax prim, _ -> body.Add(Call(prim, ins, e.Outs |> List.map (fun v -> buffers[v])))
         for b in dying do
             match slotOf b with
@@ -299,7 +309,7 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
             let a = { Offset = 0; Terms = [ i, 1 ] }
             body.Add(For { Iv = i; Lo = 0; Hi = n; Step = 1; Parallel = n >= parallelThreshold; Carried = []
                            Body = [ Load(x, src, a); Store(r, a, Var x) ]; Yield = []; Results = [] })
-    { Args = args; Consts = List.ofSeq consts; Temps = List.ofSeq temps; Results = List.ofSeq results; Body = List.ofSeq body },
+    { Args = args; Consts = List.ofSeq consts; Temps = List.ofSeq temps; Results = List.ofSeq results; Body = body.Close() },
     planner.Count,
     inPlace
 

@@ -36,7 +36,8 @@ type PeTracer(trace: Trace, pval: PartialVal) =
 /// functions it needs exist below: the trace and the rule are mutually recursive.
 type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Value list -> Value list) =
     inherit Trace(level)
-    let eqns = ResizeArray<Eqn<Prim>>()
+    // newest first, as in JaxprTrace
+    let mutable newestFirst: Eqn<Prim> list = []
     let residuals = ResizeArray<Var * Value>()
     let residualIndex = Dictionary<obj, Var>(byIdentity)
 
@@ -71,7 +72,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
         let v = Var.fresh aval
         v, Traced(PeTracer(this, Unknown(Var v)))
 
-    member this.Eqns = List.ofSeq eqns
+    member this.Eqns = List.rev newestFirst
     member this.Residuals = List.ofSeq residuals
 
     override this.Pure a = Traced(PeTracer(this, Known(Concrete a)))
@@ -89,7 +90,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
     /// Stages `prim` applied to `inputs` into the unknown jaxpr; its outputs are unknown.
     member this.Stage(prim: Prim, inputs: Atom list) : Value list =
         let e = staged prim inputs
-        eqns.Add e
+        newestFirst <- e :: newestFirst
         tracers (fun v -> Traced(PeTracer(this, Unknown(Var v)))) e.Outs
 
     /// An argument's known value; only for arguments known to be known.
@@ -141,7 +142,7 @@ let rec traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput 
         let jaxpr =
             // JAX emits only what the outputs reach
             Dce.dceJaxpr { ConstVars = residuals |> List.map fst; InVars = List.choose id invars; Eqns = trace.Eqns; OutVars = outAtoms } |> fst
-        let residualValue = Dictionary<Var, Value>()
+        let residualValue = VarTable<Value>()
         for r, value in residuals do residualValue[r] <- value
         let values = jaxpr.ConstVars |> List.map (fun v -> residualValue[v])
         let known =

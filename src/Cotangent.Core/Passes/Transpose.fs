@@ -199,7 +199,7 @@ let rule (prim: Prim) : TransposeRule =
 /// constvars' values, its defined (non-linear) args and the cotangents of its outputs (symbolic
 /// zeros allowed). Defined args get a cotangent only if a rule wrote one, as in JAX.
 let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal list) (cts: Tangent list) : Tangent list =
-    let eqns = Array.ofList jaxpr.Eqns
+    use eqns = Scratch.ofList jaxpr.Eqns
     // each var's primal as the rules take it, made once per var rather than once per read
     let primals = VarTable<Primal>()
     List.iter2 (fun v c -> primals[v] <- Defined c) jaxpr.ConstVars consts
