@@ -196,8 +196,9 @@ let private cut (graph: Graph) (fusions: (int[] * int list) list) : Group list =
     let pieces (space: int[], sorted: int list) =
         let most = maxKernelOps space
         let groupOf (chunk: int[]) = { Space = space; Kind = Loop; Root = chunk[0]; Members = HashSet chunk }
-        use members = Scratch.ofList sorted
-        if members.Length > most then
+        if List.length sorted <= most then [ groupOf (Array.ofList sorted) ]
+        else
+            use members = Scratch.ofList sorted
             // the last position in the group reading each member's results (-1: none; a reader
             // outside the group is not found, and binary search says so with a negative number)
             use lastReader = Scratch.zeroed<int> members.Length
@@ -227,7 +228,6 @@ let private cut (graph: Graph) (fusions: (int[] * int list) list) : Group list =
                         if crossing[candidate - start] < crossing[stop - start] then stop <- candidate
                     Array.sub members.Items start (stop - start) :: chunks stop
             chunks 0 |> List.map groupOf
-        else [ groupOf (Array.ofList sorted) ]
     let cuts = fusions |> List.map pieces
     List.map List.head cuts @ List.collect List.tail cuts
 
