@@ -53,11 +53,12 @@ let private close (rtol: float) (atol: float) (expected: NdArray list) (actual: 
 [<Fact>]
 let ``the seed compiles to one fused kernel with one div and one exp`` () =
     let c = compile verifying (traced seed [ weak; weak ])
-    let kernels = Kernel.print c.Kernels.Value.Jaxpr
+    let text = Jit.text c
+    Assert.Contains("loop.func", text)
+    let kernels = text.Substring(0, text.IndexOf "loop.func")
     Assert.Equal(1, count "kernel.fusion[" (kernels.Replace("kernel.fusion[", " kernel.fusion[ ")))
     Assert.Equal(1, count "div" kernels)
     Assert.Equal(1, count "exp" kernels)
-    Assert.Contains("loop.func", Jit.text c)
     let out = c.Run [ NdArray.scalar F32 true 1.0; NdArray.scalar F32 true 1.0 ]
     close 1e-6 1e-6 (Backend.Interpreter.evalJaxpr (traced seed [ weak; weak ]).Jaxpr [] [ weak; weak ]) out
 
@@ -134,6 +135,28 @@ let ``the compiled program equals the interpreter on random programs and their g
         for closed in closeds do
             let expected = Backend.Interpreter.evalJaxpr closed.Jaxpr closed.Consts inputs
             close 1e-9 1e-9 expected ((compile verifying closed).Run inputs)))
+
+/// The default pipeline's kernel and vec programs, printed, by calling the passes in turn.
+let private passByPass (closed: ClosedJaxpr<Lax.Prim>) =
+    let lax = closed |> Passes.Inline.inlineCalls |> fst |> Passes.Dce.dce |> fst |> Passes.Cse.cse |> fst |> Passes.Simplify.simplify |> fst
+    let kernels = Passes.Fuse.run lax |> fst
+    let vec = kernels |> Passes.LowerToLoops.run |> fst |> Passes.Vectorize.run |> fst |> Passes.FpContract.run |> fst
+    Kernel.print kernels.Jaxpr + "\n\n" + Vec.print vec
+
+[<Property(MaxTest = 100)>]
+let ``the compiled text is the program the pipeline made, rebuilt when asked for`` () =
+    Prop.forAll (Generators.Sample()) (fun s ->
+        let closeds, _ = programs s
+        closeds |> List.forall (fun closed ->
+            // printed before the compile: its vars are other vars than the rebuilt program's
+            let expected = passByPass closed
+            Jit.text (compile Options.empty closed) = expected))
+
+[<Fact>]
+let ``the compiled text follows the compile's own pipeline flags`` () =
+    let c = compile (parseFlags "--disable-pass=cse" Options.empty) (traced seed [ weak; weak ])
+    let text = Jit.text c
+    Assert.Equal(3, count "div" (text.Substring(0, text.IndexOf "loop.func")))
 
 let private elementwise (args: Value list) =
     let x, y = args[0], args[1]

@@ -258,16 +258,18 @@ let private plan (body: Stmt<VecOp> list) : Step list =
     flush ()
     emitAll (List.ofSeq steps)
 
-let private check (p: Program<VecOp>) (args: NdArray list) =
-    if args.Length <> p.Args.Length then
-        raise (CotangentException("", $"runtime: {args.Length} arguments for a program of {p.Args.Length}", None))
-    for b, a in List.zip p.Args args do
+let private check (parameters: Buffer list) (args: NdArray list) =
+    if args.Length <> parameters.Length then
+        raise (CotangentException("", $"runtime: {args.Length} arguments for a program of {parameters.Length}", None))
+    for b, a in List.zip parameters args do
         if a.Aval.DType <> b.Aval.DType || a.Aval.Shape <> b.Aval.Shape || NdArray.length a.Data <> Aval.size b.Aval then
             raise (CotangentException("", $"runtime: argument {Buffer.name b}: {Aval.str b.Aval} given {Aval.str a.Aval}", None))
 
-/// Compiles every segment of `p` and plans its memory; the executable holds p's consts pinned.
+/// Compiles every segment of `p` and plans its memory; the executable holds p's consts pinned,
+/// and its buffers but not its statements (26k of them for the JacRev loop).
 let compile (p: Program<VecOp>) : Executable =
     let steps = plan p.Body
+    let parameters, outputs = p.Args, p.Results
     let all = p.Args @ p.Consts @ p.Temps @ p.Results
     let tableLength = 1 + (all |> List.fold (fun m b -> max m b.Id) 0)
     let slotOf (b: Buffer) = match b.Kind with Temp s -> Some(b, s) | Arg _ | Const _ | Result _ | View _ -> None
@@ -296,21 +298,21 @@ let compile (p: Program<VecOp>) : Executable =
     let pinned = ref 0
     let taken = ref 0
     let run (args: NdArray list) : NdArray list =
-        check p args
+        check parameters args
         let set = pool.Take()
         Interlocked.Increment &taken.contents |> ignore
         let pins = new Pins()
         try
             let table = NativePtr.ofNativeInt<nativeint> set.Table
             let managed = Collections.Generic.Dictionary<int, NdArray>()
-            for b, a in List.zip p.Args args do
+            for b, a in List.zip parameters args do
                 NativePtr.set table b.Id (pins.Pin a.Data)
                 managed[b.Id] <- { a with Aval = b.Aval }
                 Interlocked.Increment &pinned.contents |> ignore
             for b, a, _ in constArrays do
                 managed[b.Id] <- { a with Aval = b.Aval }
             let results =
-                p.Results |> List.map (fun b ->
+                outputs |> List.map (fun b ->
                     let data = uninitialized b.Aval.DType (Aval.size b.Aval)
                     NativePtr.set table b.Id (pins.Pin data)
                     Interlocked.Increment &pinned.contents |> ignore
