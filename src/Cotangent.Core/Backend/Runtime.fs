@@ -176,7 +176,7 @@ let rec private work (stmts: Stmt<VecOp> list) : int64 =
         | For l -> int64 (max 0 ((l.Hi - l.Lo + l.Step - 1) / l.Step)) * work l.Body
         | Load _ | Compute _ | Store _ | Accum _ | Fill _ | Call _ | Ext _ -> 1L)
 
-/// Statements in a statement list, loop bodies included.
+/// How many statements `s` is, counting those in its loop body.
 let rec private size (s: Stmt<VecOp>) : int =
     match s with
     | For l -> List.fold (fun n s -> n + size s) 1 l.Body
