@@ -36,7 +36,8 @@ public sealed class Compiled
 
     /// <summary>The optimized program, readable, like <c>jax.stages.Compiled.as_text()</c>: each
     /// fused kernel as a jaxpr-like <c>kernel.fusion</c> body, then the loop program
-    /// (<c>loop.func</c>) that runs them.</summary>
+    /// (<c>loop.func</c>) that runs them. The first call runs the compile's passes again to
+    /// rebuild it (a compiled program does not keep its optimized IR); later calls reuse it.</summary>
     /// <returns>The program text.</returns>
     public string AsText() => Jit.text(core);
 
