@@ -1,5 +1,5 @@
-/// Scratch: a pass's temporary per-equation arrays (its program as an array, a level or a flag
-/// per equation), rented from the shared array pool and given back when disposed. Takes a length
+/// Scratch: a pass's temporary per-equation arrays (its equations as an array, a level per
+/// equation), rented from the shared array pool and given back when disposed. Takes a length
 /// or a list; returns an array whose first `Length` slots are the contents (it may be longer).
 /// Why: one array per equation of the 26k-equation JacRev program is 104–208 KB, on the
 /// large-object heap, whose budget, not the allocation volume, sets off full collections.
