@@ -12,21 +12,32 @@ open Cotangent.Core.Dialects.Kernel
 /// An index map from a kernel's space to an array's multi-index: x[j] = Off[j] + Σ Coef[j][k]·s[k].
 type internal IndexMap = { Off: int[]; Coef: int[][]; Rank: int }
 
+/// The map of a scalar read in a scalar space, shared: traced loops over scalars ask it for
+/// nearly every operand of every kernel.
+let private scalarMap = { Off = [||]; Coef = [||]; Rank = 0 }
+
+/// The view of a scalar, shared likewise.
+let private scalarView: View = { Offset = 0; Strides = [] }
+
 /// The map that reads an array of `shape` at every point of `space` with lax's implicit
 /// broadcasting (rank 0 everywhere; size-1 dimensions pinned to 0).
 let internal broadcastMap (shape: int[]) (space: int[]) =
-    { Off = Array.zeroCreate shape.Length
-      Rank = space.Length
-      Coef =
-        Array.init shape.Length (fun j ->
-            Array.init space.Length (fun k -> if k = j && shape[j] = space[k] then 1 else 0)) }
+    if shape.Length = 0 && space.Length = 0 then scalarMap
+    else
+        { Off = Array.zeroCreate shape.Length
+          Rank = space.Length
+          Coef =
+            Array.init shape.Length (fun j ->
+                Array.init space.Length (fun k -> if k = j && shape[j] = space[k] then 1 else 0)) }
 
 /// The strided view of a row-major array of `shape` that `m` reads.
 let internal linear (shape: int[]) (m: IndexMap) : View =
-    let strides = Shape.strides shape
-    let n = m.Rank
-    { Offset = Array.fold2 (fun acc s o -> acc + s * o) 0 strides m.Off
-      Strides = List.init n (fun k -> Array.fold2 (fun acc s (c: int[]) -> acc + s * c[k]) 0 strides m.Coef) }
+    if shape.Length = 0 && m.Rank = 0 then scalarView
+    else
+        let strides = Shape.strides shape
+        let n = m.Rank
+        { Offset = Array.fold2 (fun acc s o -> acc + s * o) 0 strides m.Off
+          Strides = List.init n (fun k -> Array.fold2 (fun acc s (c: int[]) -> acc + s * c[k]) 0 strides m.Coef) }
 
 /// Keeps the dims of `shape` other than size-1 ones, with their positions.
 let internal nonUnit (shape: int[]) = shape |> Array.indexed |> Array.filter (fun (_, d) -> d <> 1)

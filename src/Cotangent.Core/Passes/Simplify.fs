@@ -212,14 +212,29 @@ let private fitted (outs: Var list) (rewrite: Rewrite) : (Rewrite * Aval[]) opti
         with :? CotangentException -> None
     | _, (Forward _ | Ops _) -> None
 
+/// The first rewrite of `families` (in order) that fits `e` on `inputs`.
+let rec private firstFit facts (e: Eqn<Prim>) (inputs: Atom list) (out: Aval) families =
+    match families with
+    | family :: later ->
+        match family facts e.Op inputs e.Outs.Head out with
+        | [] -> firstFit facts e inputs out later
+        | proposed -> match List.tryPick (fitted e.Outs) proposed with Some r -> Some r | None -> firstFit facts e inputs out later
+    | [] -> None
+
 // ---------------------------------------------------------------------------------------------
 // Folding: an equation whose inputs are all known runs in the interpreter, unless it would make
 // a constant bigger than its inputs, or an array out of scalars only (a broadcast of a literal,
 // an iota: kept as they are, since the rules above make layout ops of literals broadcasts).
 
+// asked of every equation: a top-level function, not a closure made per call
+let rec private allKnown (facts: Facts) (atoms: Atom list) =
+    match atoms with
+    | Lit _ :: rest -> allKnown facts rest
+    | Var v :: rest -> facts.Values.ContainsKey v && allKnown facts rest
+    | [] -> true
+
 let private fold (facts: Facts) (e: Eqn<Prim>) (inputs: Atom list) : NdArray list option =
-    let known (a: Atom) = match a with Lit _ -> true | Var v -> facts.Values.ContainsKey v
-    if List.forall known inputs then
+    if allKnown facts inputs then
         let args = inputs |> List.choose facts.Value
         let largest = args |> List.fold (fun m a -> max m (Aval.size a.Aval)) 1
         let fromArrays = args |> List.exists (fun a -> a.Aval.Shape.Length > 0)
@@ -240,8 +255,8 @@ let private maxDepth = 16
 /// for a tree's root. So one walk is a fixpoint. Returns the new program and the numbers of
 /// equations folded and simplified.
 let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
-    // the hash-consing table sized once for the equations placed (a rewrite places about two for
-    // the one it replaces); each doubling would copy it
+    // the hash-consing table sized once for the equations rewrites place (25k for the JacRev
+    // loop's 22k equations); each doubling would copy it
     let n = closed.Jaxpr.Eqns.Length
     let facts = Facts()
     let env = VarTable<Atom>()
@@ -254,21 +269,14 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
         eqns.Value <- e :: eqns.Value
         facts.Produced e
     // equations a rewrite created, by op and operands: one iota serves every slice of an eye
-    let created = Cse.ConsTable<Prim, Var>(2 * n)
+    let created = Cse.ConsTable<Prim, Var>(n + n / 2)
     let mutable folded, simplified = 0, 0
     // an equation (depth > 0: one a rewrite created) rewritten by the first fitting rule (its new
     // ops placed in turn), folded, or emitted
     let rec place (depth: int) (e: Eqn<Prim>) =
         let inputs = substAll env e.Inputs
         let out = match e.Outs with [ o ] -> o.Aval | _ -> Aval.scalar Bool
-        let rec firstFit families =
-            match families with
-            | family :: later ->
-                match family facts e.Op inputs e.Outs.Head out with
-                | [] -> firstFit later
-                | proposed -> match List.tryPick (fitted e.Outs) proposed with Some r -> Some r | None -> firstFit later
-            | [] -> None
-        let rewrite = if depth > maxDepth then None else firstFit families
+        let rewrite = if depth > maxDepth then None else firstFit facts e inputs out families
         match rewrite with
         | Some(Forward a, _) ->
             simplified <- simplified + 1

@@ -41,8 +41,10 @@ let allEqual (target: float) (a: NdArray) =
 type Facts() =
     // each producer stored as the option the rules match on: a lookup allocates nothing
     let producers = VarTable<Eqn<Prim> option>()
-    member val Values = Dictionary<Var, NdArray>()
-    member val Generators = Dictionary<Var, bool>()
+    // VarTables, not Dictionaries: asked of nearly every operand, where a Dictionary's
+    // interface-dispatched hashing was a tenth of the pass
+    member val Values = VarTable<NdArray>()
+    member val Generators = VarTable<bool>()
     /// Of each var of the input program: the one equation reading it (None: read more than once,
     /// or returned).
     member val Users = VarTable<Eqn<Prim> option>()
@@ -93,6 +95,9 @@ type Facts() =
         | Var _, _ -> None
 
     member this.IsAll (target: float) (atom: Atom) =
-        match this.Value atom, this.Splat atom with
-        | Some a, _ | None, Some a -> allEqual target a
-        | None, None -> false
+        match this.Value atom with
+        | Some a -> allEqual target a
+        | None ->
+            match this.Splat atom with
+            | Some a -> allEqual target a
+            | None -> false
