@@ -118,8 +118,11 @@ type internal ConsTable<'op, 'v when 'op: equality>(capacity: int) =
     // Fibonacci hashing: ids of one program step recur with a fixed stride, so low bits cluster
     let rec firstVar (atoms: Atom list) = match atoms with Var v :: _ -> int (uint64 (v.Id * -7046029254386353131L) >>> 59) | Lit _ :: rest -> firstVar rest | [] -> 0
     let shardOf (struct (_, atoms: Atom list)) = firstVar atoms
-    member _.TryGetValue(key, [<System.Runtime.InteropServices.Out>] value: byref<'v>) = shards[shardOf key].TryGetValue(key, &value)
-    member _.TryAdd(key, value: 'v) = shards[shardOf key].TryAdd(key, value)
+    /// The value of `key` when it has one; else `value` becomes it. Most keys are new: adding
+    /// first hashes them once (a lookup then an add hashed every key twice).
+    member _.GetOrAdd(key, value: 'v) : 'v voption =
+        let shard = shards[shardOf key]
+        if shard.TryAdd(key, value) then ValueNone else ValueSome shard[key]
 
 /// The `cse` pass: each equation equal to an earlier one (after substituting the earlier
 /// removals) is removed and its outputs read from the earlier one's.
@@ -131,12 +134,10 @@ let cse (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     for e in closed.Jaxpr.Eqns do
         let inputs = substAll env e.Inputs
         let key = struct (opKey e.Op, keyInputs e.Op inputs)
-        match seen.TryGetValue key with
-        | true, outs when List.map (fun (v: Var) -> v.Aval) outs = List.map (fun (v: Var) -> v.Aval) e.Outs ->
+        match seen.GetOrAdd(key, e.Outs) with
+        | ValueSome outs when List.map (fun (v: Var) -> v.Aval) outs = List.map (fun (v: Var) -> v.Aval) e.Outs ->
             List.iter2 (fun (o: Var) v -> env[o] <- Var v) e.Outs outs
             removed <- removed + 1
-        | _ ->
-            seen.TryAdd(key, e.Outs) |> ignore
-            kept.Add(withInputs e inputs)
+        | ValueSome _ | ValueNone -> kept.Add(withInputs e inputs)
     { closed with Jaxpr = { closed.Jaxpr with Eqns = kept.Close(); OutVars = closed.Jaxpr.OutVars |> List.map (subst env) } },
     [ stat "num-cse'd" "Number of equations CSE'd" removed ]

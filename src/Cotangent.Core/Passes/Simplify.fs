@@ -302,11 +302,9 @@ let private walk (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * int * int =
                         consts.Add r) e.Outs results
             | None when depth > 0 ->
                 let key = struct (e.Op, inputs)
-                match created.TryGetValue key with
-                | true, v -> env[e.Outs.Head] <- Var v
-                | _ ->
-                    created.TryAdd(key, e.Outs.Head) |> ignore
-                    emit (withInputs e inputs)
+                match created.GetOrAdd(key, e.Outs.Head) with
+                | ValueSome v -> env[e.Outs.Head] <- Var v
+                | ValueNone -> emit (withInputs e inputs)
             | None -> emit (withInputs e inputs)
     // an equation nothing reads (a rewrite's leftover, say) is dropped, not rewritten again
     for e in closed.Jaxpr.Eqns do
