@@ -321,8 +321,8 @@ let private groupKernels (graph: Graph) (groups: Group list) : Dictionary<int, E
 /// outputs, and kernels (their inputs are the buffers their views read).
 let private materializeRemaps (graph: Graph) (outVars: Atom list) (kernels: Dictionary<int, Eqn<Op>>) =
     let built = Dictionary<int, Eqn<Op>>(kernels)
-    let needed = VarTable<unit>()
-    let need (atoms: Atom list) = for a in atoms do match a with Var v -> needed[v] <- () | Lit _ -> ()
+    let needed = VarTable<bool>()
+    let need (atoms: Atom list) = for a in atoms do match a with Var v -> needed[v] <- true | Lit _ -> ()
     for i in 0 .. graph.Eqns.Length - 1 do
         if isOpaque graph.Eqns[i].Op then need graph.Eqns[i].Inputs
     need outVars

@@ -122,11 +122,11 @@ let private concatenatedInPlace (eqns: Scratch<Eqn<Op>>) (jaxpr: Jaxpr<Op>) (ali
     let read (a: Atom) = match a with Var v -> reads[v] <- 1 + (match reads.TryGetValue v with | true, n -> n | _ -> 0) | Lit _ -> ()
     for i in 0 .. eqns.Length - 1 do List.iter read eqns[i].Inputs
     List.iter read jaxpr.OutVars
-    let computed = VarTable<unit>()
+    let computed = VarTable<bool>()
     for i in 0 .. eqns.Length - 1 do
         match eqns[i].Op, eqns[i].Outs with
         | Fusion _, [ o ] when aliasOf.ContainsKey o -> ()
-        | _, outs -> for o in outs do computed[o] <- ()
+        | _, outs -> for o in outs do computed[o] <- true
     // the root under a chain of whole, once-read aliases
     let rec wholeRoot (v: Var) =
         match aliasOf.TryGetValue v with
@@ -178,10 +178,10 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     let aliasOf = VarTable<Var * int>()
     let rec root (v: Var) = match aliasOf.TryGetValue v with | true, (r, _) -> root r | _ -> v
     let rec offsetOf (v: Var) = match aliasOf.TryGetValue v with | true, (r, k) -> k + offsetOf r | _ -> 0
-    let stored = VarTable<unit>()
-    for v in jaxpr.InVars @ jaxpr.ConstVars do stored[v] <- ()
+    let stored = VarTable<bool>()
+    for v in jaxpr.InVars @ jaxpr.ConstVars do stored[v] <- true
     for i in 0 .. eqns.Length - 1 do
-        for v in eqns[i].Outs do stored[v] <- ()
+        for v in eqns[i].Outs do stored[v] <- true
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         match e.Op, e.Inputs, e.Outs with
