@@ -52,19 +52,26 @@ let private lowerFusion (f: Fusion) (ins: Buffer list) (outs: Buffer list) : Vec
         List.init rank (fun k -> if List.contains k reduced then 0 else s[k])
     let env = Dictionary<Var, Atom>(f.Body.InVars.Length + f.Body.Eqns.Length)
     let atom a = match a with Var v -> env[v] | Lit _ -> a
-    // the body at the innermost point: loads, scalar ops; returns the output values
-    let bodyAt (ivs: Var list) : VecStmt list * Atom list =
-        let loads =
-            List.map3 (fun (v: Var) (view: View) (b: Buffer) ->
+    // the body at the innermost point: loads, scalar ops, then what `finish` makes of the output
+    // values (collected in order: appending to a 256-op body copied it)
+    let bodyAt (ivs: Var list) (finish: Atom list -> VecStmt list) : VecStmt list =
+        let mutable stmts = Microsoft.FSharp.Core.CompilerServices.ListCollector<VecStmt>()
+        // each body input with its view and buffer (the three lists are parallel)
+        let mutable rest = struct (views, ins)
+        for v in f.Body.InVars do
+            match rest with
+            | struct (view :: views, b :: bs) ->
                 let dst = Var.fresh v.Aval
                 env[v] <- Var dst
-                Load(dst, b, addr view.Offset ivs view.Strides)) f.Body.InVars views ins
-        let ops =
-            f.Body.Eqns |> List.map (fun e ->
-                let dst = Var.fresh e.Outs.Head.Aval
-                env[e.Outs.Head] <- Var dst
-                Compute(dst, e.Op, List.map atom e.Inputs))
-        loads @ ops, List.map atom f.Body.OutVars
+                stmts.Add(Load(dst, b, addr view.Offset ivs view.Strides))
+                rest <- struct (views, bs)
+            | _ -> raise (CotangentException("lower-to-loops", $"{f.Name} has {views.Length} views and {ins.Length} buffers for {f.Body.InVars.Length} body inputs", None))
+        for e in f.Body.Eqns do
+            let dst = Var.fresh e.Outs.Head.Aval
+            env[e.Outs.Head] <- Var dst
+            stmts.Add(Compute(dst, e.Op, List.map atom e.Inputs))
+        stmts.AddMany(finish (List.map atom f.Body.OutVars))
+        stmts.Close()
     let total = Shape.size (Array.ofList space)
     let par (k: int) = k = 0 && total >= parallelThreshold && not (List.contains 0 reduced)
     let loop (k: int) carried body yields results =
@@ -72,9 +79,7 @@ let private lowerFusion (f: Fusion) (ins: Buffer list) (outs: Buffer list) : Vec
     match f.Kind with
     | Loop ->
         let rec nest k =
-            if k = rank then
-                let stmts, values = bodyAt ivs
-                stmts @ List.map2 (fun (o: Buffer) v -> Store(o, addr 0 ivs rowMajor, v)) outs values
+            if k = rank then bodyAt ivs (List.map2 (fun (o: Buffer) v -> Store(o, addr 0 ivs rowMajor, v)) outs)
             else [ loop k [] (nest (k + 1)) [] [] ]
         if total = 0 then [] else nest 0
     | Input(c, _) ->
@@ -85,13 +90,15 @@ let private lowerFusion (f: Fusion) (ins: Buffer list) (outs: Buffer list) : Vec
         let rec nest k =
             if innerReduced && k = rank - 1 then
                 let acc, result = Var.fresh (Aval.scalar dtype), Var.fresh (Aval.scalar dtype)
-                let stmts, values = bodyAt ivs
-                let next = Var.fresh (Aval.scalar dtype)
-                [ loop k [ acc, Lit identity ] (stmts @ [ Compute(next, Combiner.binary c, [ Var acc; values.Head ]) ]) [ Var next ] [ result ]
+                // made after the body's vars, as the body's last statement
+                let next = ref Unchecked.defaultof<Var>
+                let body =
+                    bodyAt ivs (fun values ->
+                        next.Value <- Var.fresh (Aval.scalar dtype)
+                        [ Compute(next.Value, Combiner.binary c, [ Var acc; values.Head ]) ])
+                [ loop k [ acc, Lit identity ] body [ Var next.Value ] [ result ]
                   Accum(out, addr 0 ivs keptStrides, c, Var result) ]
-            elif k = rank then
-                let stmts, values = bodyAt ivs
-                stmts @ [ Accum(out, addr 0 ivs keptStrides, c, values.Head) ]
+            elif k = rank then bodyAt ivs (fun values -> [ Accum(out, addr 0 ivs keptStrides, c, values.Head) ])
             else [ loop k [] (nest (k + 1)) [] [] ]
         Fill(out, identity) :: (if total = 0 then [] else nest 0)
 
