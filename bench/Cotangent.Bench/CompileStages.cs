@@ -1,10 +1,10 @@
-// `--probe stages`: the Jit(JacRev(loop)) compile taken apart, stage by stage, through the core's
-// passes directly: each stage's time and allocation (a full collection before each run), then
-// what one gen0 collection costs with each stage's output young and alive. Allocation and the
-// collections are the firm numbers on a noisy machine; see bench/README.md (session 8).
+// `--probe stages`: the Jit(JacRev(loop)) compile taken apart at the jit's default pipeline (the
+// passes of Jit.registry in Jit.defaultPipeline's order), then the runtime compile: each stage's
+// time and allocation (a full collection before each run), then what one gen0 collection costs
+// with each stage's output young and alive. Allocation and the collections are the firm numbers
+// on a noisy machine; see bench/README.md (session 8).
 using System.Diagnostics;
 using Cotangent.Core;
-using Cotangent.Core.Passes;
 using static Cotangent.Jnp;
 using LaxJaxpr = Cotangent.Core.ClosedJaxpr<Cotangent.Core.Dialects.Lax.Prim>;
 
@@ -15,6 +15,14 @@ internal static class CompileStages
     private static readonly Tensor Rows = Array(Enumerable.Range(0, 1000).Select(i => 0.5f + i / 2000f).ToArray());
 
     private static LaxJaxpr Trace() => Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Lower(Rows).Jaxpr.Core;
+
+    /// <summary>The default pipeline's passes, in order.</summary>
+    private static readonly PassManager.Pass<Jit.Module>[] Pipeline =
+        Jit.defaultPipeline.Select(name => Jit.registry.First(p => p.Name == name)).ToArray();
+
+    private static Jit.Module RunPass(PassManager.Pass<Jit.Module> pass, Jit.Module m) => pass.Run.Invoke(m).Item1;
+
+    private static object RuntimeCompile(Jit.Module m) => Cotangent.Core.Backend.Runtime.compile(((Jit.Module.LoopModule)m).Item);
 
     /// <summary>Runs `stage` `reps` times after a full collection each; prints its median time and allocation.</summary>
     private static T Measure<T>(string name, Func<T> stage, int reps)
@@ -47,38 +55,35 @@ internal static class CompileStages
 
     public static void Run(int reps)
     {
-        Console.WriteLine("compile stages of Jit(JacRev(loop)), 1000 rows");
+        Console.WriteLine("compile stages of Jit(JacRev(loop)), 1000 rows (calling thread's allocation)");
         var traced = Measure("trace (Lower)", Trace, reps);
-        var inlined = Measure("inline", () => Inline.inlineCalls(traced).Item1, reps);
-        var live = Measure("dce", () => Dce.dce(inlined).Item1, reps);
-        var merged = Measure("cse", () => Cse.cse(live).Item1, reps);
-        var simple = Measure("simplify", () => Simplify.simplify(merged).Item1, reps);
-        var kernels = Measure("fuse", () => Fuse.run(simple).Item1, reps);
-        var loops = Measure("lower-to-loops", () => LowerToLoops.run(kernels).Item1, reps);
-        var vectors = Measure("vectorize", () => Vectorize.run(loops).Item1, reps);
-        var program = Measure("fp-contract", () => FpContract.run(vectors).Item1, reps);
-        Measure("runtime compile (emission, .NET JIT)", () => Cotangent.Core.Backend.Runtime.compile(program), reps);
+        var module = Jit.Module.NewLaxModule(traced);
+        foreach (var pass in Pipeline)
+        {
+            var input = module;
+            module = Measure(pass.Name, () => RunPass(pass, input), reps);
+        }
+        var program = module;
+        Measure("runtime compile (emission, .NET JIT)", () => RuntimeCompile(program), reps);
         Measure("whole compile", () => Jit.compile(traced), reps);
         Measure("end to end (trace, compile, run)", () => Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Invoke(Rows), reps);
-        Console.WriteLine($"  equations: traced {traced.Jaxpr.Eqns.Length}, simplified {simple.Jaxpr.Eqns.Length}, kernels {kernels.Jaxpr.Eqns.Length}; loop statements {program.Body.Length}");
         Console.WriteLine("  gen0 pause (promoted) with each stage's output young and alive:");
         for (int r = 0; r < Math.Min(reps, 3); r++)
         {
             GC.Collect(); GC.Collect();
-            var t = Trace();
-            var afterTrace = Gen0();
-            var c = Cse.cse(Dce.dce(Inline.inlineCalls(t).Item1).Item1).Item1;
-            var afterCse = Gen0();
-            var s = Simplify.simplify(c).Item1;
-            var afterSimplify = Gen0();
-            var k = Fuse.run(s).Item1;
-            var afterFuse = Gen0();
-            var p = FpContract.run(Vectorize.run(LowerToLoops.run(k).Item1).Item1).Item1;
-            var afterLoops = Gen0();
-            var exe = Cotangent.Core.Backend.Runtime.compile(p);
-            var afterRuntime = Gen0();
-            GC.KeepAlive((t, c, s, k, p, exe));
-            Console.WriteLine($"    trace {afterTrace} | cse {afterCse} | simplify {afterSimplify} | fuse {afterFuse} | loops {afterLoops} | runtime {afterRuntime}");
+            var outputs = new List<object> { Trace() };
+            var pauses = new List<string> { $"trace {Gen0()}" };
+            var m = Jit.Module.NewLaxModule((LaxJaxpr)outputs[0]);
+            foreach (var pass in Pipeline)
+            {
+                m = RunPass(pass, m);
+                outputs.Add(m);
+                pauses.Add($"{pass.Name} {Gen0()}");
+            }
+            outputs.Add(RuntimeCompile(m));
+            pauses.Add($"runtime {Gen0()}");
+            GC.KeepAlive(outputs);
+            Console.WriteLine("    " + string.Join(" | ", pauses));
         }
     }
 }

@@ -56,16 +56,10 @@ let private lowerFusion (f: Fusion) (ins: Buffer list) (outs: Buffer list) : Vec
     // values (collected in order: appending to a 256-op body copied it)
     let bodyAt (ivs: Var list) (finish: Atom list -> VecStmt list) : VecStmt list =
         let mutable stmts = Microsoft.FSharp.Core.CompilerServices.ListCollector<VecStmt>()
-        // each body input with its view and buffer (the three lists are parallel)
-        let mutable rest = struct (views, ins)
-        for v in f.Body.InVars do
-            match rest with
-            | struct (view :: views, b :: bs) ->
-                let dst = Var.fresh v.Aval
-                env[v] <- Var dst
-                stmts.Add(Load(dst, b, addr view.Offset ivs view.Strides))
-                rest <- struct (views, bs)
-            | _ -> raise (CotangentException("lower-to-loops", $"{f.Name} has {views.Length} views and {ins.Length} buffers for {f.Body.InVars.Length} body inputs", None))
+        for v, (view, b) in List.zip f.Body.InVars (List.zip views ins) do
+            let dst = Var.fresh v.Aval
+            env[v] <- Var dst
+            stmts.Add(Load(dst, b, addr view.Offset ivs view.Strides))
         for e in f.Body.Eqns do
             let dst = Var.fresh e.Outs.Head.Aval
             env[e.Outs.Head] <- Var dst

@@ -6,7 +6,6 @@
 module Cotangent.Core.Passes.Simplify
 
 open System
-open System.Collections.Generic
 open Cotangent.Core
 open Cotangent.Core.Dialects
 open Cotangent.Core.Dialects.Lax

@@ -4,7 +4,6 @@
 module Cotangent.Core.Passes.SimplifyFacts
 
 open System
-open System.Collections.Generic
 open Cotangent.Core
 open Cotangent.Core.Dialects.Lax
 
@@ -95,9 +94,7 @@ type Facts() =
         | Var _, _ -> None
 
     member this.IsAll (target: float) (atom: Atom) =
-        match this.Value atom with
+        // the splat is looked for only when no value is known
+        match (match this.Value atom with Some _ as known -> known | None -> this.Splat atom) with
         | Some a -> allEqual target a
-        | None ->
-            match this.Splat atom with
-            | Some a -> allEqual target a
-            | None -> false
+        | None -> false
