@@ -113,14 +113,21 @@ let private deaths (stmts: Stmt<VecOp> list) : Var list[] =
         if not (sharing.ContainsKey v) then dying[at] <- v :: dying[at]
     dying
 
-/// The buffers a statement list reads or writes inside a loop (their base addresses are hoisted).
-let private loopBuffers (stmts: Stmt<VecOp> list) : HashSet<int> =
-    let inLoops = HashSet<int>()
+/// The buffers whose base addresses are hoisted into locals: those read or written inside a loop,
+/// and those the straight-line statements touch three times or more (an input read row by row).
+let private hoistedBuffers (stmts: Stmt<VecOp> list) : HashSet<int> =
+    let hoisted = HashSet<int>()
+    let touches = Dictionary<int, int>()
+    let touch (b: Buffer) =
+        let n = (match touches.TryGetValue b.Id with | true, k -> k | _ -> 0) + 1
+        touches[b.Id] <- n
+        if n = 3 then hoisted.Add b.Id |> ignore
     for s in stmts do
         match s with
-        | For l -> for b in buffersOf l.Body do inLoops.Add b.Id |> ignore
-        | _ -> ()
-    inLoops
+        | For l -> for b in buffersOf l.Body do hoisted.Add b.Id |> ignore
+        | Load(_, b, _) | Store(b, _, _) | Accum(b, _, _, _) | Ext(VLoad(_, b, _)) | Ext(VGather(_, b, _, _)) | Ext(VStore(b, _, _)) -> touch b
+        | Compute _ | Fill _ | Call _ | Ext(VSplat _ | VReduce _ | VFma _) -> ()
+    hoisted
 
 /// Compiles `stmts` to a Kernel. With `parallelOuter`, `stmts` is one For whose bounds the
 /// kernel takes from (lo, hi); otherwise lo and hi are ignored. IL locals are reused once their
@@ -141,7 +148,7 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         il.Emit OpCodes.Add
         il.Emit OpCodes.Ldind_I
     let bases = Dictionary<int, LocalBuilder>()
-    let hoisted = loopBuffers stmts
+    let hoisted = hoistedBuffers stmts
     for b in buffersOf stmts do
         if hoisted.Contains b.Id then
             let local = il.DeclareLocal typeof<nativeint>
@@ -193,17 +200,31 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
         match bases.TryGetValue b.Id with
         | true, local -> il.Emit(OpCodes.Ldloc, local)
         | _ -> baseOf b
-        il.Emit(OpCodes.Ldc_I4, a.Offset)
-        for v, stride in a.Terms do
-            read v
-            if stride <> 1 then
-                il.Emit(OpCodes.Ldc_I4, stride)
-                il.Emit OpCodes.Mul
+        match a.Terms with
+        | [] ->
+            // a constant index is a byte offset known now: most scalar loads and stores are
+            // these, and the JIT imports four fewer instructions for each
+            let bytes = int64 a.Offset * int64 (elementSize b.Aval.DType)
+            if bytes > int64 Int32.MaxValue then
+                il.Emit(OpCodes.Ldc_I8, bytes)
+                il.Emit OpCodes.Conv_I
+                il.Emit OpCodes.Add
+            elif bytes <> 0L then
+                // native int + int32 is native int (ECMA-335 III.1.5)
+                il.Emit(OpCodes.Ldc_I4, int bytes)
+                il.Emit OpCodes.Add
+        | terms ->
+            il.Emit(OpCodes.Ldc_I4, a.Offset)
+            for v, stride in terms do
+                read v
+                if stride <> 1 then
+                    il.Emit(OpCodes.Ldc_I4, stride)
+                    il.Emit OpCodes.Mul
+                il.Emit OpCodes.Add
+            il.Emit OpCodes.Conv_I
+            il.Emit(OpCodes.Ldc_I4, elementSize b.Aval.DType)
+            il.Emit OpCodes.Mul
             il.Emit OpCodes.Add
-        il.Emit OpCodes.Conv_I
-        il.Emit(OpCodes.Ldc_I4, elementSize b.Aval.DType)
-        il.Emit OpCodes.Mul
-        il.Emit OpCodes.Add
     /// The element type of a vector op: its first operand's that is not a mask, else the mask width's.
     let vectorElement (dst: Var) (args: Atom list) =
         args
