@@ -156,11 +156,12 @@ type Compiled =
 let text (c: Compiled) = c.Text.Value
 
 /// The pipeline of `options` run on `closed`, finished down to the vec dialect when a custom
-/// pipeline stopped early; gives the kernel program (when fuse ran), the vec program and the report.
-let private optimize (options: Options) (sink: string -> unit) (closed: ClosedJaxpr<Prim>) =
+/// pipeline stopped early; gives the kernel program (when fuse ran and `keepKernels`), the vec
+/// program and the report. Not kept, the kernel program can die while the later passes run.
+let private optimize (keepKernels: bool) (options: Options) (sink: string -> unit) (closed: ClosedJaxpr<Prim>) =
     let mutable kernels = None
     let capture (p: Pass<Module>) =
-        { p with Run = fun m -> let r, s = p.Run m in (match r with KernelModule k -> kernels <- Some k | _ -> ()); r, s }
+        { p with Run = fun m -> let r, s = p.Run m in (match r with KernelModule k when keepKernels -> kernels <- Some k | _ -> ()); r, s }
     let registry = registry |> List.map capture
     let final, report = PassManager.run options registry defaultPipeline hooks sink (LaxModule closed)
     let rec finish m =
@@ -178,12 +179,12 @@ let private optimize (options: Options) (sink: string -> unit) (closed: ClosedJa
 /// kernel and vec programs for it kept 7 MB more alive per compiled JacRev loop (15 MB in all,
 /// 8 MB now, of which 6.8 MB is the traced program).
 let compileWith (options: Options) (sink: string -> unit) (closed: ClosedJaxpr<Prim>) : Compiled =
-    let _, program, report = optimize options sink closed
+    let _, program, report = optimize false options sink closed
     let exe = Backend.Runtime.compile program
     // the same passes, printing nothing
     let quiet = { Options.empty with Pipeline = options.Pipeline; DisabledPasses = options.DisabledPasses; VerifyEach = options.VerifyEach }
     let text () =
-        let kernels, program, _ = optimize quiet ignore closed
+        let kernels, program, _ = optimize true quiet ignore closed
         let kernelText = match kernels with Some k -> Kernel.print k.Jaxpr + "\n\n" | None -> ""
         kernelText + Vec.print program
     { Run = exe.Run; Report = report; Text = lazy (text ()) }
