@@ -255,6 +255,26 @@ let ``fill sets every element, bool included`` () =
         assertBits (NdArray.full dtype [| 37 |] (NdArray.item 0 value)) (exe.Run []).Head
         Assert.Equal(0, exe.Segments)
 
+[<Fact>]
+let ``straight-line loads and stores at constant indices address the right elements`` () =
+    // x and out are touched three times or more (their bases hoisted into locals), y once
+    // (through the table); every index is a constant folded into a byte offset at emission
+    for dtype in [ I32; F32; F64 ] do
+        let xb = buffer (Arg 0) dtype [| 9 |]
+        let yb = buffer (Arg 1) dtype [| 5 |]
+        let out = buffer (Result 0) dtype [| 4 |]
+        let x0, x4, x8, y2, p, q = scalarVar dtype, scalarVar dtype, scalarVar dtype, scalarVar dtype, scalarVar dtype, scalarVar dtype
+        let c k = { Offset = k; Terms = [] }
+        let p' =
+            program [ xb; yb ] [ out ] []
+                [ Load(x0, xb, c 0); Load(x4, xb, c 4); Load(x8, xb, c 8); Load(y2, yb, c 2)
+                  Compute(p, Mul, [ Var x0; Var x4 ]); Compute(q, Add, [ Var x8; Var y2 ])
+                  Store(out, c 0, Var p); Store(out, c 1, Var q); Store(out, c 2, Var x4); Store(out, c 3, Var x0) ]
+        let x = NdArray.ofFloats dtype [| 9 |] (Array.init 9 (fun i -> float (3 * i - 7)))
+        let y = NdArray.ofFloats dtype [| 5 |] (Array.init 5 (fun i -> float (10 + i)))
+        let expected = NdArray.ofFloats dtype [| 4 |] [| -7.0 * 5.0; 17.0 + 12.0; 5.0; -7.0 |]
+        assertBits expected ((Runtime.compile p').Run [ x; y ]).Head
+
 /// t1 = 2x (temp); t2 = concatenate(t1, y) (call); t3 = dot(a, b) (call); out = t2 + 1; r2 = t3.
 let private callProgram n =
     let x = buffer (Arg 0) F32 [| n |]

@@ -131,9 +131,9 @@ let private hoistedBuffers (stmts: Stmt<VecOp> list) : HashSet<int> =
 
 /// Compiles `stmts` to a Kernel. With `parallelOuter`, `stmts` is one For whose bounds the
 /// kernel takes from (lo, hi); otherwise lo and hi are ignored. IL locals are reused once their
-/// var is dead, and a buffer's base address is a local only where loops use it: the .NET JIT
-/// tracks a limited number of locals (the rest stay on the stack) and allocates registers in
-/// time that grows with live ranges.
+/// var is dead, and a buffer's base address is a local only where loops or repeated reads use
+/// it: the .NET JIT tracks a limited number of locals (the rest stay on the stack) and
+/// allocates registers in time that grows with live ranges.
 let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list) : Kernel =
     let dm = DynamicMethod(name, typeof<Void>, [| typeof<nativeint>; typeof<int>; typeof<int> |], typeof<ScalarOps>.Module, true)
     let dying = deaths stmts
