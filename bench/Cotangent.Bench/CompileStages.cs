@@ -1,8 +1,9 @@
 // `--probe stages`: the Jit(JacRev(loop)) compile taken apart at the jit's default pipeline (the
 // passes of Jit.registry in Jit.defaultPipeline's order), then the runtime compile: each stage's
 // time and allocation (a full collection before each run), then what one gen0 collection costs
-// with each stage's output young and alive. Allocation and the collections are the firm numbers
-// on a noisy machine; see bench/README.md (session 8).
+// with each stage's output young and alive. `--probe gclog`: the same stages compiled back to
+// back, no collection forced, and where the collector's own collections land. Allocation and the
+// collections are the firm numbers on a noisy machine; see bench/README.md (sessions 8 and 9).
 using System.Diagnostics;
 using Cotangent.Core;
 using static Cotangent.Jnp;
@@ -85,5 +86,45 @@ internal static class CompileStages
             GC.KeepAlive(outputs);
             Console.WriteLine("    " + string.Join(" | ", pauses));
         }
+    }
+
+    /// Compiles back to back (after five warm-ups), stage by stage, and reports the collections
+    /// that land in each stage: how many of each generation, the bytes they promoted and their
+    /// pauses, per compile. This is the steady state the BDN compile benchmark runs in.
+    public static void SteadyState(int compiles)
+    {
+        var byStage = new Dictionary<string, (int[] Gens, double Promoted, double Pause)>();
+        int seen = GC.CollectionCount(0);
+        void Check(string stage)
+        {
+            int now = GC.CollectionCount(0);
+            if (now == seen) return;
+            var info = GC.GetGCMemoryInfo(GCKind.Any);
+            var (gens, promoted, pause) = byStage.TryGetValue(stage, out var t) ? t : (new int[3], 0.0, 0.0);
+            gens[Math.Min(info.Generation, 2)] += now - seen;
+            byStage[stage] = (gens, promoted + info.PromotedBytes / 1e6, pause + info.PauseDurations[0].TotalMilliseconds);
+            seen = now;
+        }
+        void Compile()
+        {
+            var module = Jit.Module.NewLaxModule(Trace());
+            Check("trace");
+            foreach (var pass in Pipeline)
+            {
+                module = RunPass(pass, module);
+                Check(pass.Name);
+            }
+            GC.KeepAlive(RuntimeCompile(module));
+            Check("runtime compile");
+        }
+        for (int r = 0; r < 5; r++) Compile();
+        byStage.Clear();
+        seen = GC.CollectionCount(0);
+        var pauseBefore = GC.GetTotalPauseDuration();
+        for (int r = 0; r < compiles; r++) Compile();
+        Console.WriteLine($"collections landing in each stage of {compiles} back-to-back JacRev compiles (the last collection's numbers when a stage saw several)");
+        foreach (var (stage, (gens, promoted, pause)) in byStage)
+            Console.WriteLine($"  {stage,-18} gen0/1/2 {gens[0]}/{gens[1]}/{gens[2]}  promoted {promoted / gens.Sum(),5:F1} MB each  pause {pause / compiles,6:F1} ms per compile");
+        Console.WriteLine($"  all stages: {byStage.Values.Sum(t => t.Gens.Sum()) / (double)compiles:F2} collections and {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / compiles:F1} ms of pause per compile");
     }
 }

@@ -402,6 +402,7 @@ public static class JitProbe
             Jax.Jit(JitElementwiseBenchmarks.GradBoth).Invoke(x, x);
         }
         if (which.Contains("stages")) CompileStages.Run(RepsOr(9));
+        if (which.Contains("gclog")) CompileStages.SteadyState(RepsOr(30));
         if (which.Contains("jacrev1"))
         {
             var a = Array(Enumerable.Range(0, 1000).Select(i => 0.5f + i / 2000f).ToArray());
