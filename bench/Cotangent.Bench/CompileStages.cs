@@ -93,16 +93,18 @@ internal static class CompileStages
     /// pauses, per compile. This is the steady state the BDN compile benchmark runs in.
     public static void SteadyState(int compiles)
     {
-        var byStage = new Dictionary<string, (int[] Gens, double Promoted, double Pause)>();
+        // per stage: collections by generation, and the promoted bytes and pause of the collections
+        // seen at each check (the last one's when several landed in one stage at once)
+        var byStage = new Dictionary<string, (int[] Gens, int Checks, double Promoted, double Pause)>();
         int seen = GC.CollectionCount(0);
         void Check(string stage)
         {
             int now = GC.CollectionCount(0);
             if (now == seen) return;
             var info = GC.GetGCMemoryInfo(GCKind.Any);
-            var (gens, promoted, pause) = byStage.TryGetValue(stage, out var t) ? t : (new int[3], 0.0, 0.0);
+            var (gens, checks, promoted, pause) = byStage.TryGetValue(stage, out var t) ? t : (new int[3], 0, 0.0, 0.0);
             gens[Math.Min(info.Generation, 2)] += now - seen;
-            byStage[stage] = (gens, promoted + info.PromotedBytes / 1e6, pause + info.PauseDurations[0].TotalMilliseconds);
+            byStage[stage] = (gens, checks + 1, promoted + info.PromotedBytes / 1e6, pause + info.PauseDurations[0].TotalMilliseconds);
             seen = now;
         }
         void Compile()
@@ -122,9 +124,9 @@ internal static class CompileStages
         seen = GC.CollectionCount(0);
         var pauseBefore = GC.GetTotalPauseDuration();
         for (int r = 0; r < compiles; r++) Compile();
-        Console.WriteLine($"collections landing in each stage of {compiles} back-to-back JacRev compiles (the last collection's numbers when a stage saw several)");
-        foreach (var (stage, (gens, promoted, pause)) in byStage)
-            Console.WriteLine($"  {stage,-18} gen0/1/2 {gens[0]}/{gens[1]}/{gens[2]}  promoted {promoted / gens.Sum(),5:F1} MB each  pause {pause / compiles,6:F1} ms per compile");
+        Console.WriteLine($"collections landing in each stage of {compiles} back-to-back JacRev compiles (promoted and pause: the last collection's when one stage saw several at once)");
+        foreach (var (stage, (gens, checks, promoted, pause)) in byStage)
+            Console.WriteLine($"  {stage,-18} gen0/1/2 {gens[0]}/{gens[1]}/{gens[2]}  promoted {promoted / checks,5:F1} MB each  pause {pause / compiles,6:F1} ms per compile");
         Console.WriteLine($"  all stages: {byStage.Values.Sum(t => t.Gens.Sum()) / (double)compiles:F2} collections and {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / compiles:F1} ms of pause per compile");
     }
 }
