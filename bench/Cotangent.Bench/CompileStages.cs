@@ -123,10 +123,17 @@ internal static class CompileStages
         byStage.Clear();
         seen = GC.CollectionCount(0);
         var pauseBefore = GC.GetTotalPauseDuration();
-        for (int r = 0; r < compiles; r++) Compile();
+        var times = new List<double>();
+        for (int r = 0; r < compiles; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            Compile();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
         Console.WriteLine($"collections landing in each stage of {compiles} back-to-back JacRev compiles (promoted and pause: the last collection's when one stage saw several at once)");
         foreach (var (stage, (gens, checks, promoted, pause)) in byStage)
             Console.WriteLine($"  {stage,-18} gen0/1/2 {gens[0]}/{gens[1]}/{gens[2]}  promoted {promoted / checks,5:F1} MB each  pause {pause / compiles,6:F1} ms per compile");
-        Console.WriteLine($"  all stages: {byStage.Values.Sum(t => t.Gens.Sum()) / (double)compiles:F2} collections and {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / compiles:F1} ms of pause per compile");
+        Console.WriteLine($"  all stages: {byStage.Values.Sum(t => t.Gens.Sum()) / (double)compiles:F2} collections and {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / compiles:F1} ms of pause per compile; compile median {times[compiles / 2]:F1} ms, mean {times.Average():F1} ms");
     }
 }
