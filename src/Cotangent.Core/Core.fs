@@ -115,8 +115,9 @@ type CotangentException(primitive: string, detail: string, site: SourceInfo opti
     member _.Detail = detail
     member _.CallSite = site
 
-/// An SSA variable. Identity is the Id; names are given only when printing.
-[<CustomEquality; CustomComparison>]
+/// An SSA variable. Identity is the Id; names are given only when printing. A struct: a program
+/// holds its vars inline in its operand and output lists, not as objects of their own.
+[<Struct; CustomEquality; CustomComparison>]
 type Var =
     { Id: int64
       Aval: Aval }
@@ -128,12 +129,12 @@ type Var =
 
     override this.GetHashCode() = this.Id.GetHashCode()
 
-    // hash sets and dictionaries of vars compare without a type test
+    // hash sets and dictionaries of vars compare without boxing
     interface IEquatable<Var> with
-        member this.Equals(other: Var | null) = match other with null -> false | o -> o.Id = this.Id
+        member this.Equals(other: Var) = other.Id = this.Id
 
     interface IComparable with
-        member this.CompareTo(other) = compare this.Id (nonNull (other :?> Var | null)).Id
+        member this.CompareTo(other) = compare this.Id (other :?> Var).Id
 
 module Var =
     let mutable private counter = 0L
@@ -141,10 +142,12 @@ module Var =
     let fresh (aval: Aval) =
         { Id = Threading.Interlocked.Increment(&counter); Aval = aval }
 
-/// An operand: a variable or an inline scalar literal (a rank-0 array).
+/// An operand: a variable or an inline scalar literal (a rank-0 array). A struct, like Var: an
+/// operand list holds its operands inline, not one object per operand.
+[<Struct>]
 type Atom =
-    | Var of Var
-    | Lit of NdArray
+    | Var of var: Var
+    | Lit of lit: NdArray
 
 module Atom =
     let aval atom =

@@ -23,19 +23,19 @@ let private uniform (facts: Facts) (a: Atom) : Atom voption =
         | _ -> ValueNone
 
 /// a = select_n(b, splat c0, splat c1) with a bool b of a's shape (convert(b) is one): (b, c0, c1).
-let private selectForm (facts: Facts) (a: Atom) : (Atom * Atom * Atom) option =
+let private selectForm (facts: Facts) (a: Atom) : struct (Atom * Atom * Atom) voption =
     let aval = Atom.aval a
-    if aval.Shape.Length = 0 then None
+    if aval.Shape.Length = 0 then ValueNone
     else
         match facts.Producer a with
         | Some { Op = SelectN; Inputs = [ b; x0; x1 ] } when (Atom.aval b).DType = Bool && (Atom.aval b).Shape = aval.Shape ->
             match uniform facts x0, uniform facts x1 with
-            | ValueSome c0, ValueSome c1 -> Some(b, c0, c1)
-            | _ -> None
+            | ValueSome c0, ValueSome c1 -> ValueSome(struct (b, c0, c1))
+            | _ -> ValueNone
         | Some { Op = ConvertElementType _; Inputs = [ b ] } when (Atom.aval b).DType = Bool ->
             let lit (v: float) = Lit(NdArray.scalar aval.DType aval.Weak v)
-            Some(b, lit 0.0, lit 1.0)
-        | _ -> None
+            ValueSome(struct (b, lit 0.0, lit 1.0))
+        | _ -> ValueNone
 
 /// Elementwise ops whose every implementation rounds the same (IEEE's correctly rounded ops,
 /// comparisons, selects, conversions): computing them on scalars instead of arrays changes no bit.
@@ -111,9 +111,9 @@ let layoutRules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Re
         let splatTo (c: Atom) = BroadcastInDim(List.ofArray out.Shape, []), [ In c ]
         match facts.Producer x, selectForm facts x with
         | Some { Op = Iota(dtype, _, dim) }, _ -> layoutOfIota prim dtype dim (Atom.aval x).Shape out
-        | _, Some(b, c0, c1) when isGenerator facts 0 b ->
+        | _, ValueSome(struct (b, c0, c1)) when isGenerator facts 0 b ->
             [ Ops [ prim, [ In b ]; splatTo c0; splatTo c1; SelectN, [ Prev 0; Prev 1; Prev 2 ] ] ]
-        | Some { Op = op; Inputs = ins }, None when exact op && isGenerator facts 0 x ->
+        | Some { Op = op; Inputs = ins }, ValueNone when exact op && isGenerator facts 0 x ->
             let moved = ins |> List.filter (fun a -> rank a > 0)
             let operand = ins |> List.fold (fun (k, acc) a -> if rank a > 0 then k + 1, acc @ [ Prev k ] else k, acc @ [ In a ]) (0, []) |> snd
             [ Ops((moved |> List.map (fun a -> prim, [ In a ])) @ [ op, operand ]) ]
@@ -123,31 +123,26 @@ let layoutRules (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Re
 /// An elementwise op whose array operands are selects over one predicate or splats: the select
 /// of the op on the scalars (a splat of it when no operand is a select).
 let foldIntoSelect (facts: Facts) (prim: Prim) (inputs: Atom list) (out: Aval) : Rewrite list =
-    // an operand as (predicate, its value where false, where true); a uniform one as (None, s, s)
-    let part (a: Atom) =
+    // an operand as (predicate, its value where false, where true); a uniform one as (None, s, s).
+    // Asked again where needed rather than kept in a list: the unbatching of a size-1 vmap
+    // applies this rule to thousands of ops, and a list of parts was a tenth of the pass's bytes
+    let part (a: Atom) : struct (Atom voption * Atom * Atom) voption =
         match selectForm facts a with
-        | Some(b, c0, c1) -> ValueSome(Some b, c0, c1)
-        | None -> match uniform facts a with ValueSome s -> ValueSome(None, s, s) | ValueNone -> ValueNone
-    // every operand's part, or none: most equations have an operand of neither form, found before
-    // any list is built
-    let rec parts (atoms: Atom list) =
-        match atoms with
-        | [] -> ValueSome []
-        | a :: rest ->
-            match part a with
-            | ValueNone -> ValueNone
-            | ValueSome p -> match parts rest with ValueSome ps -> ValueSome(p :: ps) | ValueNone -> ValueNone
+        | ValueSome(struct (b, c0, c1)) -> ValueSome(struct (ValueSome b, c0, c1))
+        | ValueNone -> match uniform facts a with ValueSome s -> ValueSome(struct (ValueNone, s, s)) | ValueNone -> ValueNone
+    // most equations have an operand of neither form, found before anything is built
+    let rec allParts (atoms: Atom list) = match atoms with [] -> true | a :: rest -> (part a).IsSome && allParts rest
     let applies =
         match prim with
         | SelectN -> false
         | _ -> out.Shape.Length > 0 && exact prim
-    match (if applies then parts inputs else ValueNone) with
-    | ValueNone -> []
-    | ValueSome parts ->
+    if not (applies && allParts inputs) then []
+    else
         let splat k = BroadcastInDim(List.ofArray out.Shape, []), [ Prev k ]
-        let on pick = prim, parts |> List.map (pick >> In)
-        match parts |> List.choose (fun (b, _, _) -> b) |> List.distinct with
-        | [] -> [ Ops [ on (fun (_, s, _) -> s); splat 0 ] ]
+        let on pick = prim, inputs |> List.map (fun a -> In(pick (part a).Value))
+        let predicate a = match part a with ValueSome(struct (ValueSome b, _, _)) -> Some b | _ -> None
+        match inputs |> List.choose predicate |> List.distinct with
+        | [] -> [ Ops [ on (fun struct (_, s, _) -> s); splat 0 ] ]
         | [ b ] when (Atom.aval b).Shape = out.Shape ->
-            [ Ops [ on (fun (_, c0, _) -> c0); on (fun (_, _, c1) -> c1); splat 0; splat 1; SelectN, [ In b; Prev 2; Prev 3 ] ] ]
+            [ Ops [ on (fun struct (_, c0, _) -> c0); on (fun struct (_, _, c1) -> c1); splat 0; splat 1; SelectN, [ In b; Prev 2; Prev 3 ] ] ]
         | _ -> []
