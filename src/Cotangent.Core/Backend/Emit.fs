@@ -37,17 +37,19 @@ let stmtReads (s: Stmt<VecOp>) : Var list =
         visitStmt ignore (fun a -> match a with Var v -> reads.Value <- v :: reads.Value | Lit _ -> ()) s
         reads.Value
 
+/// Calls `f` on each buffer one statement touches itself (a loop's body not included).
+let private eachBuffer (f: Buffer -> unit) (s: Stmt<VecOp>) =
+    match s with
+    | Load(_, b, _) | Store(b, _, _) | Accum(b, _, _, _) | Fill(b, _) -> f b
+    | Call(_, ins, outs) -> List.iter f ins; List.iter f outs
+    | Ext x -> let _, _, buffers = extVars x in List.iter f buffers
+    | For _ | Compute _ -> ()
+
 /// The buffers a statement list touches.
 let buffersOf (stmts: Stmt<VecOp> list) : Buffer list =
     // at most one new buffer per top-level statement: sized once rather than regrown
     let seen = Dictionary<int, Buffer>(List.length stmts)
-    let add (b: Buffer) = seen[b.Id] <- b
-    iterStmts (fun s ->
-        match s with
-        | Load(_, b, _) | Store(b, _, _) | Accum(b, _, _, _) | Fill(b, _) -> add b
-        | Call(_, ins, outs) -> List.iter add ins; List.iter add outs
-        | Ext x -> let _, _, buffers = extVars x in List.iter add buffers
-        | For _ | Compute _ -> ()) stmts
+    iterStmts (eachBuffer (fun b -> seen[b.Id] <- b)) stmts
     List.ofSeq seen.Values
 
 /// Vector256.Create with one argument per lane (8 floats or 4 doubles).
@@ -125,8 +127,7 @@ let private hoistedBuffers (stmts: Stmt<VecOp> list) : HashSet<int> =
     for s in stmts do
         match s with
         | For l -> for b in buffersOf l.Body do hoisted.Add b.Id |> ignore
-        | Load(_, b, _) | Store(b, _, _) | Accum(b, _, _, _) | Ext(VLoad(_, b, _)) | Ext(VGather(_, b, _, _)) | Ext(VStore(b, _, _)) -> touch b
-        | Compute _ | Fill _ | Call _ | Ext(VSplat _ | VReduce _ | VFma _) -> ()
+        | _ -> eachBuffer touch s
     hoisted
 
 /// Compiles `stmts` to a Kernel. With `parallelOuter`, `stmts` is one For whose bounds the
@@ -205,7 +206,7 @@ let compileSegment (name: string) (parallelOuter: bool) (stmts: Stmt<VecOp> list
             // a constant index is a byte offset known now: most scalar loads and stores are
             // these, and the JIT imports four fewer instructions for each
             let bytes = int64 a.Offset * int64 (elementSize b.Aval.DType)
-            if bytes > int64 Int32.MaxValue then
+            if bytes > int64 Int32.MaxValue || bytes < int64 Int32.MinValue then
                 il.Emit(OpCodes.Ldc_I8, bytes)
                 il.Emit OpCodes.Conv_I
                 il.Emit OpCodes.Add
