@@ -60,6 +60,7 @@ let registry: Pass<Module> list =
     [ onLax "inline" "Inliner" "Inlines every pjit region into its caller" Passes.Inline.inlineCalls
       onLax "dce" "DCE" "Removes equations and consts whose results are unused" Passes.Dce.dce
       onLax "cse" "CSE" "Merges equations that compute the same op on the same operands" Passes.Cse.cse
+      onLax "reroll" "Reroll" "Rolls runs of a repeated block of equations (an unrolled loop) into one scan" Passes.Reroll.reroll
       onLax "simplify" "Simplify" "Folds constants and applies IEEE-safe identities (x*1, x-0, reshape of reshape, ...)" Passes.Simplify.simplify
       fusePass
       lowerPass
@@ -67,7 +68,7 @@ let registry: Pass<Module> list =
       fpContractPass ]
 
 /// What Jit runs when no pipeline is given.
-let defaultPipeline = [ "inline"; "dce"; "cse"; "simplify"; "fuse"; "lower-to-loops"; "vectorize"; "fp-contract" ]
+let defaultPipeline = [ "inline"; "dce"; "reroll"; "cse"; "simplify"; "fuse"; "lower-to-loops"; "vectorize"; "fp-contract" ]
 
 /// A Graphviz picture: one node per op, one cluster per fused kernel (its body's ops inside).
 let private dot (m: Module) =

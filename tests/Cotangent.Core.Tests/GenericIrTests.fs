@@ -164,6 +164,7 @@ let private everyPrim () =
           yield "f32[4,3]", "concatenate[dimension=0] a b"
           yield "f32[3,5]", "pad[padding_config=((1, 0, 0), (-1, 1, 1))] a 0.0"
           yield "i32[3]", "iota[dimension=0 dtype=int32 shape=(3,)]"
+          yield "f32[2,3]", "scan[_split_transpose=False jaxpr={ lambda ; k:f32[] x:f32[3]. let y:f32[3] = mul x k in (y,) } length=2 linear=(False, False) num_carry=0 num_consts=1 reverse=True unroll=1] 2.0 a"
           yield "f32[2,3]", "pjit[name=f jaxpr={ lambda ; x:f32[2,3]. let y:f32[2,3] = sin x in (y,) }] a" ]
     let names = List.init eqns.Length (fun i -> LaxText.varName (i + 8))
     "{ lambda ; a:f32[2,3] b:f32[2,3] c:bool[2,3] d:i32[] e:i32[2,3] f:f32[1,3] g:u32[] h:f64[3]. let\n"

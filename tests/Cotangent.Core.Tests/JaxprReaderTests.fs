@@ -115,6 +115,7 @@ let ``every primitive reads back, with bare literals typed by their equation`` (
           yield "f32[4,3]", "concatenate[dimension=0] a b"
           yield "f32[3,6]", "pad[padding_config=((1, 0, 0), (0, 1, 1))] a 0.0"
           yield "i32[3]", "iota[dimension=0 dtype=int32 shape=(3,)]"
+          yield "f32[2,3]", "scan[_split_transpose=False jaxpr={ lambda ; k:f32[] x:f32[3]. let y:f32[3] = mul x k in (y,) } length=2 linear=(False, False) num_carry=0 num_consts=1 reverse=True unroll=1] 2.0 a"
           yield "f32[2,3]", "pjit[name=f jaxpr={ lambda ; x:f32[2,3]. let y:f32[2,3] = sin x in (y,) }] a" ]
     let names = List.init eqns.Length (fun i -> LaxText.varName (i + 8))
     let text =
@@ -124,8 +125,8 @@ let ``every primitive reads back, with bare literals typed by their equation`` (
     let j = parsedOpen text
     Assert.Empty(LaxVerify.verify j)
     let printed = LaxText.print j
-    // the pjit's region is named after its output, so only the other equations print as written
-    for n, (t, rhs) in List.zip names eqns |> List.take (eqns.Length - 1) do
+    // the scan's and pjit's regions are named after their outputs, so only the other equations print as written
+    for n, (t, rhs) in List.zip names eqns |> List.take (eqns.Length - 2) do
         Assert.Contains(flat $"{n}:{t} = {rhs}", flat printed)
     Assert.Equal(printed, LaxText.print (parsedOpen printed))
     let cases = j.Eqns |> List.map (fun e -> (Reflection.FSharpValue.GetUnionFields(e.Op, typeof<Lax.Prim>) |> fst).Name) |> set

@@ -46,4 +46,4 @@ let ``every dump of the default pipeline parses and prints back to itself`` (s: 
         let texts = dumps closed
         Assert.Equal(List.length Jit.defaultPipeline, texts.Length)
         let stages = texts |> List.map (fun t -> let stage, again = reprint t in Assert.Equal(t, again.Trim()); stage)
-        Assert.Equal<string list>([ "lax"; "lax"; "lax"; "lax"; "kernel"; "loop" ], List.truncate 6 stages)
+        Assert.Equal<string list>([ "lax"; "lax"; "lax"; "lax"; "lax"; "kernel"; "loop" ], List.truncate 7 stages)

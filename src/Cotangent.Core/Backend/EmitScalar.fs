@@ -109,7 +109,7 @@ let scalarMath (prim: Prim) (dtype: DType) : MethodInfo option =
     | ConvertElementType _ | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _
     | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _
     | Slice _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient
-    | Pjit _ -> None
+    | Pjit _ | Scan _ -> None
 
 /// Pushes a rank-0 literal as a value of its dtype (bool as int32 0/1).
 let emitLiteral (il: ILGenerator) (a: NdArray) =
@@ -319,5 +319,5 @@ let emitScalar (il: ILGenerator) (prim: Prim) (args: Atom list) (load: Atom -> u
     | ConvertElementType(target, _) -> apply (fun () -> emitConvert il dtype target)
     | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
     | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
-    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ ->
+    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ | Scan _ ->
         raise (CotangentException(name prim, "emit: not an elementwise op; the loop dialect runs it as a loop.call", None))

@@ -134,7 +134,7 @@ let vectorMath (prim: Prim) (dtype: DType) : MethodInfo option =
     | ConvertElementType _ | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _
     | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _
     | Slice _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient
-    | Pjit _ -> None
+    | Pjit _ | Scan _ -> None
 
 /// Whether emitVector compiles `prim` on vectors of `dtype` (the op's operand dtype; Bool for the
 /// mask ops not/and/or). The vectorizer asks this before it vectorizes a loop.
@@ -148,7 +148,7 @@ let canVectorize (prim: Prim) (dtype: DType) : bool =
     | Exp | Log | Sin | Cos | Tan | Tanh | Logistic | Log1p | Expm1 | Pow | Atan2 -> (vectorMath prim dtype).IsSome
     | Rem | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
     | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
-    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> false
+    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ | Scan _ -> false
 
 /// Pushes a vector with every lane `value` (on the stack, a scalar of `dtype`).
 let emitSplat (il: ILGenerator) (dtype: DType) =
@@ -259,4 +259,4 @@ let emitVector (il: ILGenerator) (prim: Prim) (dtype: DType) (args: Atom list) (
     | ConvertElementType(target, _) -> if target = dtype then apply ignore else fail ()
     | Rem | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
     | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
-    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> fail ()
+    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ | Scan _ -> fail ()

@@ -136,6 +136,29 @@ let rec private compute (prim: Prim) (args: NdArray list) (outs: Aval list) : Ar
     | Iota(dtype, _, dim) -> [ L.iota dtype out.Shape dim ]
     | StopGradient -> same args
     | Pjit(_, closed) -> evalJaxpr closed.Jaxpr closed.Consts args |> List.map (fun a -> a.Data)
+    | Scan s -> scan s args outs
+
+/// scan, step by step: x slices are contiguous blocks of xs (row-major, axis 0 outermost), and
+/// each step's y slices are scattered into their block of the stacked ys.
+and private scan (s: ScanParams) (args: NdArray list) (outs: Aval list) : ArrayData list =
+    let fixedCount = s.NumConsts + s.NumCarry
+    let consts, carry0, xs = List.take s.NumConsts args, List.take s.NumCarry (List.skip s.NumConsts args), List.skip fixedCount args
+    let ysAvals = List.skip s.NumCarry outs
+    let block (aval: Aval) = if s.Length = 0 then 0 else Aval.size aval / s.Length
+    let ys = ysAvals |> List.map (fun y -> Buffers.zeros y.DType (Aval.size y)) |> Array.ofList
+    let mutable carry = carry0
+    for step in 0 .. s.Length - 1 do
+        let i = if s.Reverse then s.Length - 1 - step else step
+        let slices =
+            xs |> List.map (fun x ->
+                let n = block x.Aval
+                { Aval = { x.Aval with Shape = x.Aval.Shape[1..] }; Data = Buffers.gather x.Data (Array.init n (fun k -> i * n + k)) })
+        let results = evalJaxpr s.Jaxpr.Jaxpr s.Jaxpr.Consts (consts @ carry @ slices)
+        carry <- List.take s.NumCarry results
+        results |> List.skip s.NumCarry |> List.iteri (fun j y ->
+            let n = block ysAvals[j]
+            ys[j] <- Buffers.scatter ys[j] (Array.init n (fun k -> i * n + k)) y.Data)
+    (carry |> List.map (fun c -> c.Data)) @ List.ofArray ys
 
 /// Runs one primitive on concrete arrays: checks with LaxTypes.abstractEval, then computes
 /// outputs with exactly those avals.

@@ -92,6 +92,17 @@ type Prim =
     | StopGradient
     // regions
     | Pjit of name: string * jaxpr: ClosedJaxpr<Prim>
+    /// scan(consts..., init..., xs...) -> (carry..., ys...): the body maps (consts, carry, x_i) to
+    /// (carry, y_i) for i in 0..length-1 (length-1..0 when reversed); ys stack y_i on a new axis 0.
+    | Scan of scan: ScanParams
+
+/// scan's params (JAX prints `linear` all False and `unroll=1` here: nothing reads them).
+and ScanParams =
+    { Length: int
+      Reverse: bool
+      NumConsts: int
+      NumCarry: int
+      Jaxpr: ClosedJaxpr<Prim> }
 
 /// A param's value as the printer sees it: text, or a sub-jaxpr printed as a nested block.
 type ParamValue =
@@ -163,6 +174,7 @@ let name (prim: Prim) =
     | Iota _ -> "iota"
     | StopGradient -> "stop_gradient"
     | Pjit _ -> "pjit"
+    | Scan _ -> "scan"
 
 let private tuple (xs: int list) = Text(Shape.pyTuple xs)
 let private pyList (xs: int list) = "[" + System.String.Join(", ", xs) + "]"
@@ -212,11 +224,23 @@ let paramsOf (prim: Prim) : (string * ParamValue) list =
     | Iota(d, shape, dim) -> [ "dimension", Text(string dim); "dtype", dtype d; "shape", tuple shape ]
     | StopGradient -> []
     | Pjit(n, jaxpr) -> [ "name", Text n; "jaxpr", SubJaxpr jaxpr ]
+    | Scan s ->
+        let linear = List.replicate s.Jaxpr.Jaxpr.InVars.Length "False"
+        let linearText = match linear with [ x ] -> $"({x},)" | xs -> "(" + System.String.Join(", ", xs) + ")"
+        [ "_split_transpose", pyBool false
+          "jaxpr", SubJaxpr s.Jaxpr
+          "length", Text(string s.Length)
+          "linear", Text linearText
+          "num_carry", Text(string s.NumCarry)
+          "num_consts", Text(string s.NumConsts)
+          "reverse", pyBool s.Reverse
+          "unroll", Text "1" ]
 
 /// The sub-programs (regions) a primitive carries.
 let regions (prim: Prim) : ClosedJaxpr<Prim> list =
     match prim with
     | Pjit(_, jaxpr) -> [ jaxpr ]
+    | Scan s -> [ s.Jaxpr ]
     | Neg | Sign | Floor | Ceil | Round _ | IsFinite | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh
     | Logistic | Sqrt | Rsqrt | Abs | IntegerPow _ | Not | Pow | Add | Sub | Mul | Div | Rem | Max | Min
     | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And | Or | AddAny | SelectN | ConvertElementType _

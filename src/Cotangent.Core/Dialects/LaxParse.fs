@@ -56,7 +56,7 @@ let private literalDType (prim: Prim) (i: int) (operands: DType option list) (ou
     | DynamicSlice _ -> if i = 0 then out else like (fun j -> j > 0) (Some I32)
     | DynamicUpdateSlice -> if i < 2 then like (fun j -> j < 2) out else like (fun j -> j >= 2) (Some I32)
     | Iota _ -> None
-    | Pjit(_, closed) -> closed.Jaxpr.InVars |> List.tryItem i |> Option.map (fun v -> v.Aval.DType)
+    | Pjit(_, closed) | Scan { Jaxpr = closed } -> closed.Jaxpr.InVars |> List.tryItem i |> Option.map (fun v -> v.Aval.DType)
 
 /// The scalar a literal token spells, at `dtype` when its spelling allows (an int spelling is
 /// any numeric dtype; a float spelling a float dtype), else at the spelling's own dtype: bool,

@@ -99,6 +99,7 @@ let internal intTuple : Conv<int list> = "a tuple of integers", (function PySeq 
 let internal aDType : Conv<DType> =
     "a dtype (bool, int32, uint32, float32, float64)", (function PyName s -> DType.all |> List.tryFind (fun d -> DType.name d = s) | _ -> None)
 let internal aBool : Conv<bool> = "True or False", (function PyName "True" -> Some true | PyName "False" -> Some false | _ -> None)
+let internal boolTuple : Conv<bool list> = "a tuple of True or False", (function PySeq xs -> allSome (List.map (snd aBool) xs) | _ -> None)
 let internal orNone ((what, read): Conv<'a>) : Conv<'a option> =
     what + " or None", (function PyName "None" -> Some None | v -> read v |> Option.map Some)
 let internal noneOnly : Conv<unit> = "None", (function PyName "None" -> Some() | _ -> None)
@@ -189,7 +190,15 @@ let internal builders : (string * string list * (Args -> Prim)) list =
         "rev", [ "dimensions" ], (fun a -> Rev(a.Get "dimensions" intTuple))
         "iota", [ "dimension"; "dtype"; "shape" ], (fun a -> Iota(a.Get "dtype" aDType, a.Get "shape" intTuple, a.Get "dimension" anInt))
         plain StopGradient
-        "pjit", [ "name"; "jaxpr" ], (fun a -> Pjit(a.Get "name" aName, a.Get "jaxpr" aRegion)) ]
+        "pjit", [ "name"; "jaxpr" ], (fun a -> Pjit(a.Get "name" aName, a.Get "jaxpr" aRegion))
+        "scan", [ "_split_transpose"; "jaxpr"; "length"; "linear"; "num_carry"; "num_consts"; "reverse"; "unroll" ],
+        (fun a ->
+            // linear, unroll and _split_transpose change how JAX transforms or unrolls, not what it computes
+            a.Opt "linear" boolTuple |> ignore
+            a.Opt "unroll" anInt |> ignore
+            a.Opt "_split_transpose" aBool |> ignore
+            Scan { Length = a.Get "length" anInt; Reverse = defaultArg (a.Opt "reverse" aBool) false
+                   NumConsts = a.Get "num_consts" anInt; NumCarry = a.Get "num_carry" anInt; Jaxpr = a.Get "jaxpr" aRegion }) ]
 
 let internal builderOf : System.Collections.Generic.IDictionary<string, string list * (Args -> Prim)> = builders |> List.map (fun (n, keys, build) -> n, (keys, build)) |> dict
 let internal supported = String.Join(", ", builders |> List.map (fun (n, _, _) -> n))

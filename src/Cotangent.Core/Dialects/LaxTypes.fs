@@ -311,6 +311,28 @@ let private pjit prim (closed: ClosedJaxpr<Prim>) (avals: Aval list) =
         fail prim $"arguments {avalsText avals} do not match the jaxpr's inputs {avalsText expected}"
     closed.Jaxpr.OutVars |> List.map Atom.aval
 
+/// scan: operands are consts, the initial carry, and xs (each of leading dimension `length`);
+/// the body takes (consts, carry, x slices) and returns (carry, y slices) of the same carry types.
+let private scan prim (s: ScanParams) (avals: Aval list) =
+    let body = s.Jaxpr.Jaxpr
+    let ins = body.InVars |> List.map (fun v -> v.Aval)
+    let outs = body.OutVars |> List.map Atom.aval
+    let fixedCount = s.NumConsts + s.NumCarry
+    if s.Length < 0 || s.NumConsts < 0 || s.NumCarry < 0 || ins.Length < fixedCount || outs.Length < s.NumCarry then
+        fail prim $"length {s.Length}, {s.NumConsts} consts and {s.NumCarry} carries do not fit a body of {ins.Length} inputs and {outs.Length} outputs"
+    if avals.Length <> ins.Length then fail prim $"expected {ins.Length} operands (the body's inputs), got {avals.Length}"
+    let stripped = List.map Aval.strong
+    let carryIn, carryOut = List.take s.NumCarry (List.skip s.NumConsts ins), List.take s.NumCarry outs
+    if stripped carryIn <> stripped carryOut then
+        fail prim $"the body's carry outputs {avalsText carryOut} do not match its carry inputs {avalsText carryIn}"
+    let slices = avals |> List.skip fixedCount |> List.map (fun x ->
+        if x.Shape.Length = 0 || x.Shape[0] <> s.Length then
+            fail prim $"xs {Aval.str x} must have a leading dimension of the length {s.Length}"
+        { x with Shape = x.Shape[1..] })
+    if stripped (List.take fixedCount avals @ slices) <> stripped ins then
+        fail prim $"operands {avalsText avals} (x slices {avalsText slices}) do not match the body's inputs {avalsText ins}"
+    carryOut @ (outs |> List.skip s.NumCarry |> List.map (fun y -> { Aval.strong y with Shape = Array.append [| s.Length |] y.Shape }))
+
 /// The output avals of `prim` applied to operands of `avals`; raises CotangentException when
 /// the primitive does not accept them.
 let abstractEval (prim: Prim) (avals: Aval list) : Aval list =
@@ -359,3 +381,4 @@ let abstractEval (prim: Prim) (avals: Aval list) : Aval list =
     | Iota(dtype, shape, dim) -> iota prim dtype shape dim avals
     | StopGradient -> checkArity prim 1 avals; avals
     | Pjit(_, closed) -> pjit prim closed avals
+    | Scan s -> scan prim s avals

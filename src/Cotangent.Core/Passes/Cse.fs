@@ -99,7 +99,7 @@ let private commutative (prim: Prim) =
     | Lt | Le | Gt | Ge | SelectN | ConvertElementType _ | BroadcastInDim _ | Reshape _ | Squeeze _
     | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _ | ReduceMin _ | ReduceProd _ | Argmax _
     | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _
-    | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> false
+    | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ | Scan _ -> false
 
 /// The inputs as the key compares them: a commutative op's two operands in one order (vars by id,
 /// literals after vars), so `mul a b` and `mul b a` are one value. The equation keeps its own order.

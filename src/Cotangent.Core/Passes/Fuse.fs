@@ -34,13 +34,14 @@ let private role (prim: Prim) =
     | ReduceMax axes -> Reduction(Combiner.Max, axes)
     | ReduceMin axes -> Reduction(Combiner.Min, axes)
     | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | DynamicSlice _ | DynamicUpdateSlice | Concatenate _ | Pad _
-    | Iota _ | Pjit _ -> Opaque
+    | Iota _ | Pjit _ | Scan _ -> Opaque
 
 // Role tests by pattern: F#'s `=` on a union goes through its generic comparer, and these run
 // for every equation (and every operand) in several phases.
 let private isElementwise prim = match role prim with Elementwise -> true | Remap | Reduction _ | Opaque -> false
 let private isRemap prim = match role prim with Remap -> true | Elementwise | Reduction _ | Opaque -> false
-let private isOpaque prim = match role prim with Opaque -> true | Elementwise | Remap | Reduction _ -> false
+/// Whether `prim` stays a kernel of its own, run as a whole-buffer call (not fused into loops).
+let isOpaque prim = match role prim with Opaque -> true | Elementwise | Remap | Reduction _ -> false
 
 /// The most ops one loop kernel over `space` holds (see the cut below). A kernel over fewer
 /// elements than the parallel threshold (and at least a vector's) runs on one core, latency-bound,

@@ -63,7 +63,7 @@ let rec private inlineEqns (builder: Builder) (env: VarTable<Atom>) (rename: boo
         | Atan2 | Eq | Ne | Lt | Le | Gt | Ge | And | Or | AddAny | SelectN | ConvertElementType _
         | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
         | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
-        | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient ->
+        | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Scan _ ->
             let outs =
                 if rename then
                     e.Outs |> List.map (fun o ->

@@ -330,6 +330,7 @@ and rule (prim: Prim) : JvpRule =
     | Iota _ -> zeroJvp prim
     | StopGradient -> fun primals _ -> let out = bind1 prim primals in [ out ], [ zeroOf out ]
     | Pjit(name, closed) -> pjitJvp name closed
+    | Scan _ -> fun _ _ -> fail "scan" "arises only in jit's optimized programs (the reroll pass), after differentiation and batching; it has no jvp rule yet"
 
 /// jax.jvp: primal outputs and (instantiated) output tangents.
 let jvp (f: Value list -> Value list) (primals: Value list) (tangents: Value list) : Value list * Value list =

@@ -152,7 +152,15 @@ let private concatenatedInPlace (eqns: Scratch<Eqn<Op>>) (jaxpr: Jaxpr<Op>) (ali
         | _ -> ()
     placed
 
-let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
+/// dst[k] = src[k] for every element, split across cores when large.
+let private copyLoop (src: Buffer) (dst: Buffer) : VecStmt =
+    let n = Aval.size dst.Aval
+    let i, x = iv (), Var.fresh (Aval.scalar dst.Aval.DType)
+    let a = { Offset = 0; Terms = [ i, 1 ] }
+    For { Iv = i; Lo = 0; Hi = n; Step = 1; Parallel = n >= parallelThreshold; Carried = []
+          Body = [ Load(x, src, a); Store(dst, a, Var x) ]; Yield = []; Results = [] }
+
+let rec private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     let jaxpr = closed.Jaxpr
     use eqns = Scratch.ofList jaxpr.Eqns
     let mutable nextId = 0
@@ -235,6 +243,69 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                 | _ -> storage v
             buffers[v] <- b
             b
+    // scan: its body compiled as a program of its own (dce, cse and simplify, as the caller was,
+    // then fuse and this pass) and spliced into one sequential loop over the steps. xs and ys are
+    // the body's arguments and results at the step's block; the carry lives in the scan's carry
+    // output, and the body's new carry is copied into it after each step (the body may read the
+    // old one after writing the new). None when the body needs a whole-buffer call.
+    let lowerScan (s: ScanParams) (ins: Buffer list) (outs: Buffer list) : VecStmt list option =
+        let clean (f: ClosedJaxpr<Prim> -> ClosedJaxpr<Prim> * 's) c = fst (f c)
+        let cleaned = s.Jaxpr |> clean Dce.dce |> clean Cse.cse |> clean Simplify.simplify |> clean Dce.dce
+        let inner, innerSlots, _ = lower (fst (Fuse.run cleaned))
+        let step = iv ()
+        let fixedCount = s.NumConsts + s.NumCarry
+        let taken = ResizeArray<int>()
+        let take () = let t = planner.Take() in taken.Add t; t
+        let slots = Array.init innerSlots (fun _ -> take ())
+        let carriedBack = ResizeArray<VecStmt>()
+        let stepped (b: Buffer) (block: int) = if s.Reverse then b, (s.Length - 1) * block, -block else b, 0, block
+        // each inner buffer as an outer one, an offset into it, and its stride in the step
+        let mapped = Dictionary<int, Buffer * int * int>()
+        let rec map (b: Buffer) =
+            match mapped.TryGetValue b.Id with
+            | true, m -> m
+            | _ ->
+                let m =
+                    match b.Kind with
+                    | Arg i when i < s.NumConsts -> ins[i], 0, 0
+                    | Arg i when i < fixedCount -> outs[i - s.NumConsts], 0, 0
+                    | Arg i -> stepped ins[i] (Aval.size b.Aval)
+                    | Result j when j < s.NumCarry ->
+                        let t = make b.Aval (Temp(take ()))
+                        temps.Add t
+                        carriedBack.Add(copyLoop t outs[j])
+                        t, 0, 0
+                    | Result j -> stepped outs[j] (Aval.size b.Aval)
+                    | Const c -> (let k = make b.Aval (Const c) in consts.Add k; k), 0, 0
+                    | Temp slot -> (let t = make b.Aval (Temp slots[slot]) in temps.Add t; t), 0, 0
+                    | View(source, offset) -> let o, off, st = map source in o, off + offset, st
+                mapped[b.Id] <- m
+                m
+        let at (b: Buffer) (a: Addr) =
+            let o, off, st = map b
+            o, { Offset = a.Offset + off; Terms = if st = 0 then a.Terms else (step, st) :: a.Terms }
+        let mutable callable = true
+        let rec rewrite (stmt: VecStmt) : VecStmt =
+            match stmt with
+            | For l -> For { l with Body = List.map rewrite l.Body }
+            | Load(dst, b, a) -> let o, a = at b a in Load(dst, o, a)
+            | Store(b, a, x) -> let o, a = at b a in Store(o, a, x)
+            | Accum(b, a, c, x) -> let o, a = at b a in Accum(o, a, c, x)
+            | Compute _ -> stmt
+            | Fill(b, v) ->
+                let i = iv ()
+                let o, a = at b { Offset = 0; Terms = [ i, 1 ] }
+                let value = { Aval = Aval.scalar b.Aval.DType; Data = Backend.Elementwise.convert b.Aval.DType v.Data }
+                For { Iv = i; Lo = 0; Hi = Aval.size b.Aval; Step = 1; Parallel = false; Carried = []
+                      Body = [ Store(o, a, Lit value) ]; Yield = []; Results = [] }
+            | Call _ | Ext _ -> callable <- false; stmt
+        let steps = List.map rewrite inner.Body
+        for t in taken do planner.Release t
+        if not callable then None
+        else
+            let inits = List.init s.NumCarry (fun i -> copyLoop ins[s.NumConsts + i] outs[i])
+            Some(inits @ [ For { Iv = step; Lo = 0; Hi = s.Length; Step = 1; Parallel = false; Carried = []
+                                 Body = steps @ List.ofSeq carriedBack; Yield = []; Results = [] } ])
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         let ins = e.Inputs |> List.map bufferOf
@@ -287,6 +358,11 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
             buffers[out] <- viewOf buffers[root out] (offsetOf out) out.Aval
         | Lax(Concatenate _), [ out ] when e.Inputs |> List.forall (fun a -> match a with Var v -> isBlockOf out v | Lit _ -> false) -> ()
         | Fusion f, _ -> body.AddMany(lowerFusion f ins (e.Outs |> List.map (fun v -> buffers[v])))
+        | Lax(Scan s), _ ->
+            let outs = e.Outs |> List.map (fun v -> buffers[v])
+            match lowerScan s ins outs with
+            | Some stmts -> body.AddMany stmts
+            | None -> body.Add(Call(Scan s, ins, outs))
         | Lax prim, _ -> body.Add(Call(prim, ins, e.Outs |> List.map (fun v -> buffers[v])))
         for b in dying do
             match slotOf b with
@@ -300,16 +376,10 @@ let private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                 | None -> ()
     // results that are inputs, consts, literals or repeated outputs are copied
     for a, r in copies do
-        let src = bufferOf a
-        let n = Aval.size r.Aval
         match a with
         | Lit l -> body.Add(Fill(r, l))
-        | Var _ when n = 0 -> ()
-        | Var _ ->
-            let i, x = iv (), Var.fresh (Aval.scalar r.Aval.DType)
-            let a = { Offset = 0; Terms = [ i, 1 ] }
-            body.Add(For { Iv = i; Lo = 0; Hi = n; Step = 1; Parallel = n >= parallelThreshold; Carried = []
-                           Body = [ Load(x, src, a); Store(r, a, Var x) ]; Yield = []; Results = [] })
+        | Var _ when Aval.size r.Aval = 0 -> ()
+        | Var _ -> body.Add(copyLoop (bufferOf a) r)
     { Args = args; Consts = List.ofSeq consts; Temps = List.ofSeq temps; Results = List.ofSeq results; Body = body.Close() },
     planner.Count,
     inPlace

@@ -185,7 +185,7 @@ let private identities (facts: Facts) (prim: Prim) (inputs: Atom list) (self: Va
         let moves = inputs |> List.exists (fun x -> dims |> List.exists (fun d -> (Atom.aval x).Shape[d] > 1))
         (if moves then [] else forward inputs) @ ofSplat facts out inputs
     | Iota(dtype, shape, dim) -> SimplifyGenerators.unitIota dtype shape dim
-    | StopGradient | Pjit _ -> []
+    | StopGradient | Pjit _ | Scan _ -> []
 
 /// The rule families in order, identities first: the first rewrite that fits wins, and the later
 /// families are not asked (most equations match none: this runs once per equation).

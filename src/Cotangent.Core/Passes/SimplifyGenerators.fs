@@ -47,7 +47,7 @@ let private exact (prim: Prim) =
     | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Tanh | Logistic | Rsqrt | IntegerPow _ | Pow | Atan2 -> false
     | BroadcastInDim _ | Reshape _ | Squeeze _ | ExpandDims _ | Transpose _ | ReduceSum _ | ReduceMax _
     | ReduceMin _ | ReduceProd _ | Argmax _ | Argmin _ | Cumsum _ | DotGeneral _ | Slice _ | DynamicSlice _
-    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ -> false
+    | DynamicUpdateSlice | Concatenate _ | Pad _ | Rev _ | Iota _ | StopGradient | Pjit _ | Scan _ -> false
 
 /// Whether `a` is an index generator: an iota, a splat, or an exact elementwise op of generators whose
 /// array operands have its shape (memoized in `facts`; bounded depth).

@@ -194,6 +194,7 @@ let rule (prim: Prim) : TransposeRule =
     | Iota _ | StopGradient -> notLinear prim
     // a region has several outputs: backwardPass transposes it (pjitTranspose)
     | Pjit _ -> fun _ _ -> fail "pjit" "is transposed as a region, not by a one-output rule"
+    | Scan _ -> fun _ _ -> fail "scan" "arises only in jit's optimized programs (the reroll pass), after differentiation and batching; it has no transpose rule yet"
 
 /// backward_pass: cotangents of the invars of a jaxpr linear in its undefined `args`, given its
 /// constvars' values, its defined (non-linear) args and the cotangents of its outputs (symbolic

@@ -111,6 +111,7 @@ and rule (prim: Prim) : BatchRule =
     | Iota _ -> fun vals _ -> allAt None (bind prim vals)
     | StopGradient -> vectorized prim
     | Pjit(name, closed) -> pjitBatch name closed
+    | Scan _ -> fun _ _ -> fail "scan" "arises only in jit's optimized programs (the reroll pass), after differentiation and batching; it has no batching rule yet"
 
 /// _pjit_batcher with batching.batch_jaxpr2: one pjit (same name) of the region batched at the
 /// operands' batch axes, whose outputs keep the batch axes its rules chose.

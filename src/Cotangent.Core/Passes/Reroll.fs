@@ -1,0 +1,414 @@
+/// The `reroll` pass (LLVM's loop reroll, on lax): finds runs of one block of equations repeated
+/// back to back — what tracing a C# loop unrolls, forward and transposed — and rolls each run into
+/// one `scan` whose body is the block. Takes a closed lax jaxpr; returns one computing the same
+/// outputs. Guarantees: a run is rolled only when every block reads its operands the same way;
+/// the pad + add_any accumulation a transposed slice leaves becomes one pad after the scan (each
+/// element still receives its one addend); equations outside runs are kept as they are.
+module Cotangent.Core.Passes.Reroll
+
+open System.Collections.Generic
+open Cotangent.Core
+open Cotangent.Core.Dialects
+open Cotangent.Core.Dialects.Lax
+open Cotangent.Core.Passes.PassTypes
+
+/// Where one operand of the equation at one position of the block comes from, in every block.
+type private Source =
+    /// output `out` of the equation at `pos` of the same block
+    | Local of pos: int * out: int
+    /// output `out` of the equation at `pos` of the previous block; the first block reads `init`
+    | Carried of pos: int * out: int * init: Atom
+    /// the same var (defined before the run) or literal in every block
+    | Invariant of Atom
+    /// element `first + step·r` in block r of the stacked `ys` of a run rolled before
+    | Element of ys: Var * first: int * step: int
+
+/// What becomes of the equation at one position of the block.
+type private Role =
+    | InBody
+    /// a slice of one invariant var whose window moves by its own width along `axis` each block:
+    /// the windows, stacked, are one xs input of the scan
+    | SliceXs of source: Var * axis: int * delta: int
+    /// a zero pad of a block value whose window moves by the value's width along `axis`, read
+    /// only by the add_any at `into`: the values, stacked, are one ys output, padded once after
+    | PadYs of axis: int * delta: int * into: int
+    /// acc = add_any(previous block's acc, the PadYs at `pad`): one add_any after the scan
+    | Accumulate of pad: int
+
+type private Plan =
+    { Start: int
+      Period: int
+      Trips: int
+      Sources: Source[][]
+      Roles: Role[]
+      /// (position, output, init) of each carried value, in order of first reading
+      Carries: (int * int * Atom) list }
+
+type private Context =
+    { Eqns: Eqn<Prim>[]
+      /// each equation output's equation index and output position
+      DefinedAt: VarTable<struct (int * int)>
+      Uses: VarTable<int>
+      /// values computed from literals and iotas alone (one-hot bases, masks): simplify folds
+      /// each step's slice of them when unrolled, so a run does not stack them as xs
+      Generated: VarTable<bool>
+      /// outputs of rolled blocks read after their run: the stacked ys holding them, and where
+      ElementOf: VarTable<struct (Var * int)> }
+
+/// Runs shorter than this many blocks, or than `minEqns` equations, are not rolled.
+let minTrips = 4
+let minEqns = 64
+/// The longest block looked for, and how many candidate periods each position tries.
+let private maxPeriod = 512
+let private maxTries = 16
+
+let private sameAtom (a: Atom) (b: Atom) =
+    match a, b with
+    | Var x, Var y -> x.Id = y.Id
+    | Lit x, Lit y -> x = y
+    | Var _, Lit _ | Lit _, Var _ -> false
+
+/// A cheap hash of what blocks must agree on: the op's name, its arity and output types.
+/// An op with a region is never part of a run (its hash is its own).
+let private signature (e: Eqn<Prim>) =
+    if not (Lax.regions e.Op).IsEmpty then int e.Outs.Head.Id
+    else
+        // names are literals, one string object each: their identity hash is theirs
+        let mutable h = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Lax.name e.Op) * 31 + e.Inputs.Length
+        for v in e.Outs do
+            h <- h * 31 + v.Aval.DType.GetHashCode()
+            for d in v.Aval.Shape do h <- h * 31 + d
+        h
+
+/// Some(axis, delta) when block r's list is block 0's plus r·delta at one axis.
+let private moving (lists: int list[]) : struct (int * int) voption =
+    let first, second = Array.ofList lists[0], Array.ofList lists[1]
+    match [ for k in 0 .. first.Length - 1 do if second[k] <> first[k] then k ] with
+    | [ axis ] ->
+        let delta = second[axis] - first[axis]
+        let fits r (l: int list) = l |> List.mapi (fun k x -> x = first[k] + (if k = axis then r * delta else 0)) |> List.forall id
+        if Array.forall id (Array.mapi fits lists) then ValueSome(struct (axis, delta)) else ValueNone
+    | _ -> ValueNone
+
+let private isZero (a: NdArray) = NdArray.toFloats a |> Array.forall ((=) 0.0)
+
+/// The plan for rolling `trips` blocks of `period` equations from `start`, when every block reads
+/// its operands the same way (see Source) and differs only in the windows of Role's slices and pads.
+let private classify (cx: Context) (start: int) (period: int) (trips: int) : Plan option =
+    let at r p = cx.Eqns[start + r * period + p]
+    let stop = start + trips * period
+    let isAt (v: Var) r q o =
+        match cx.DefinedAt.TryGetValue v with
+        | true, struct (i, out) -> i = start + r * period + q && out = o
+        | _ -> false
+    let inRun (a: Atom) =
+        match a with
+        | Var v -> (match cx.DefinedAt.TryGetValue v with | true, struct (i, _) -> i >= start && i < stop | _ -> false)
+        | Lit _ -> false
+    let elementOf (a: Atom) =
+        match a with
+        | Var v -> (match cx.ElementOf.TryGetValue v with | true, e -> ValueSome e | _ -> ValueNone)
+        | Lit _ -> ValueNone
+    let source p j : Source voption =
+        let operand r = List.item j (at r p).Inputs
+        let rec all r (f: int -> Atom -> bool) = r >= trips || (f r (operand r) && all (r + 1) f)
+        let a0 = operand 0
+        match operand 1 with
+        | Var v1 when inRun (Var v1) ->
+            let struct (i, o) = cx.DefinedAt[v1]
+            let r1, q = (i - start) / period, (i - start) % period
+            if r1 = 1 && all 0 (fun r a -> match a with Var v -> isAt v r q o | Lit _ -> false) then ValueSome(Local(q, o))
+            elif r1 = 0 && not (inRun a0) && all 1 (fun r a -> match a with Var v -> isAt v (r - 1) q o | Lit _ -> false) then
+                ValueSome(Carried(q, o, a0))
+            else ValueNone
+        | a1 ->
+            if all 0 (fun _ a -> sameAtom a a0) then ValueSome(Invariant a0)
+            else
+                match elementOf a0, elementOf a1 with
+                | ValueSome(struct (ys, i0)), ValueSome(struct (ys1, i1)) when ys.Id = ys1.Id && abs (i1 - i0) = 1 ->
+                    let step = i1 - i0
+                    let fits r a = match elementOf a with ValueSome(struct (y, i)) -> y.Id = ys.Id && i = i0 + r * step | ValueNone -> false
+                    if all 0 fits then ValueSome(Element(ys, i0, step)) else ValueNone
+                | _ -> ValueNone
+    let everyBlock (f: int -> bool) =
+        let mutable r = 0
+        while r < trips && f r do r <- r + 1
+        r = trips
+    // first the cheap test: an op whose params vary between blocks is a slice (of a value the
+    // program computes from its inputs) or a pad, the only windows a run may move
+    let varies = Array.init period (fun p -> let op0 = (at 0 p).Op in not (everyBlock (fun r -> let op = (at r p).Op in obj.ReferenceEquals(op, op0) || op = op0)))
+    let movable p =
+        match (at 0 p).Op, (at 0 p).Inputs with
+        | Slice _, [ Var x ] -> not (cx.Generated.ContainsKey x)
+        | Pad _, _ -> true
+        | _ -> false
+    let mutable ok = Seq.forall (fun p -> not varies[p] || movable p) (seq { 0 .. period - 1 })
+    let sources = Array.zeroCreate<Source[]> period
+    let mutable p = 0
+    while ok && p < period do
+        let row = Array.zeroCreate (at 0 p).Inputs.Length
+        let mutable j = 0
+        while ok && j < row.Length do
+            match source p j with
+            | ValueSome s -> row[j] <- s
+            | ValueNone -> ok <- false
+            j <- j + 1
+        sources[p] <- row
+        p <- p + 1
+    if not ok then None
+    else
+    let roles = Array.create period InBody
+    let uses (v: Var) = cx.Uses.GetValueOrDefault(v, 0)
+    for p in 0 .. period - 1 do
+        let op0 = (at 0 p).Op
+        if ok && varies[p] then
+            match op0, sources[p] with
+            | Slice(_, _, strides), [| Invariant(Var x) |] when strides |> Option.forall (List.forall ((=) 1)) && not (cx.Generated.ContainsKey x) ->
+                let starts = Array.init trips (fun r -> match (at r p).Op with Slice(s, _, _) -> s | _ -> [])
+                let limits = Array.init trips (fun r -> match (at r p).Op with Slice(_, l, _) -> l | _ -> [])
+                match moving starts, moving limits with
+                | ValueSome(struct (axis, d)), ValueSome(struct (axis2, d2))
+                    when axis = axis2 && d = d2 && abs d = limits[0][axis] - starts[0][axis] -> roles[p] <- SliceXs(x, axis, d)
+                | _ -> ok <- false
+            | Pad config, [| Local(q, o); Invariant(Lit zero) |] when isZero zero && config |> List.forall (fun (_, _, i) -> i = 0) ->
+                let configs = Array.init trips (fun r -> match (at r p).Op with Pad c -> c | _ -> [])
+                let width = (at 0 q).Outs[o].Aval.Shape
+                let into =
+                    seq { p + 1 .. period - 1 } |> Seq.tryFind (fun p2 ->
+                        (at 0 p2).Op = AddAny
+                        && (match sources[p2] with
+                            | [| Carried(c, 0, _); Local(l, 0) |] | [| Local(l, 0); Carried(c, 0, _) |] -> c = p2 && l = p
+                            | _ -> false))
+                match moving (configs |> Array.map (List.map (fun (lo, _, _) -> lo))), moving (configs |> Array.map (List.map (fun (_, hi, _) -> hi))), into with
+                | ValueSome(struct (axis, d)), ValueSome(struct (axis2, d2)), Some p2
+                    when axis = axis2 && d2 = -d && abs d = width[axis]
+                         && everyBlock (fun r -> uses (at r p).Outs.Head = 1 && (r = trips - 1 || uses (at r p2).Outs.Head = 1)) ->
+                    roles[p] <- PadYs(axis, d, p2)
+                    roles[p2] <- Accumulate p
+                | _ -> ok <- false
+            | _ -> ok <- false
+    // the body lowers to loops: no op the scan would have to run as a whole-buffer call
+    for p in 0 .. period - 1 do
+        if roles[p] = InBody && Fuse.isOpaque (at 0 p).Op then ok <- false
+    // a body equation reads no value that leaves the body (the pads and their accumulators)
+    let movedOut q = match roles[q] with PadYs _ | Accumulate _ -> true | InBody | SliceXs _ -> false
+    for p in 0 .. period - 1 do
+        if roles[p] = InBody then
+            for s in sources[p] do
+                match s with
+                | Local(q, _) | Carried(q, _, _) when movedOut q -> ok <- false
+                | Local _ | Carried _ | Invariant _ | Element _ -> ()
+    // one carry per carried value, with one initial value
+    let carries = Dictionary<struct (int * int), Atom>()
+    let order = ResizeArray<int * int * Atom>()
+    for p in 0 .. period - 1 do
+        if roles[p] = InBody then
+            for s in sources[p] do
+                match s with
+                | Carried(q, o, init) ->
+                    match carries.TryGetValue(struct (q, o)) with
+                    | true, seen -> if not (sameAtom seen init) then ok <- false
+                    | _ -> carries[struct (q, o)] <- init; order.Add((q, o, init))
+                | Local _ | Invariant _ | Element _ -> ()
+    if not ok then None
+    else Some { Start = start; Period = period; Trips = trips; Sources = sources; Roles = roles; Carries = List.ofSeq order }
+
+/// Emits the run as one scan (with the slices that stack its xs before it, and the pads of its
+/// ys after), and records where each of the run's values read later went: `env` for a carry's
+/// last value and accumulators, `cx.ElementOf` for values read from the stacked ys.
+let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve: Atom -> Atom) (env: VarTable<Atom>) (plan: Plan) =
+    let { Start = start; Period = period; Trips = trips; Sources = sources; Roles = roles } = plan
+    let at r p = cx.Eqns[start + r * period + p]
+    let bind1 prim inputs = Var((bind prim inputs).Head)
+    let inBody p = match roles[p] with InBody -> true | SliceXs _ | PadYs _ | Accumulate _ -> false
+    // reads inside the run, to tell the values also read after it
+    let reads () = Array.init period (fun p -> Array.zeroCreate<int> (at 0 p).Outs.Length)
+    let localReads, carriedReads = reads (), reads ()
+    for p in 0 .. period - 1 do
+        for s in sources[p] do
+            match s with
+            | Local(q, o) -> localReads[q][o] <- localReads[q][o] + 1
+            | Carried(q, o, _) -> carriedReads[q][o] <- carriedReads[q][o] + 1
+            | Invariant _ | Element _ -> ()
+    let readAfter r q o =
+        let inside = localReads[q][o] + (if r < trips - 1 then carriedReads[q][o] else 0)
+        cx.Uses.GetValueOrDefault((at r q).Outs[o], 0) > inside
+    let isCarry q o = plan.Carries |> List.exists (fun (cq, co, _) -> cq = q && co = o)
+    let padded = [ for p in 0 .. period - 1 do match roles[p], sources[p] with PadYs _, [| Local(q, o); _ |] -> yield q, o | _ -> () ]
+    let ys =
+        [ for q in 0 .. period - 1 do
+            if inBody q || (match roles[q] with SliceXs _ -> true | _ -> false) then
+                for o in 0 .. (at 0 q).Outs.Length - 1 do
+                    let last = if isCarry q o then trips - 2 else trips - 1
+                    let mutable r = 0
+                    while r <= last && not (readAfter r q o) do r <- r + 1
+                    let after = r <= last
+                    if after || List.contains (q, o) padded then yield q, o ]
+    // the body: block 0's equations over fresh vars
+    let locals = Array.init period (fun p -> (at 0 p).Outs |> List.map (fun v -> Var.fresh v.Aval) |> Array.ofList)
+    let consts = [ for p in 0 .. period - 1 do if inBody p then for s in sources[p] do match s with Invariant(Var v) -> yield v | _ -> () ] |> List.distinctBy (fun v -> v.Id)
+    let constIns = consts |> List.map (fun v -> v.Id, Var.fresh v.Aval) |> dict
+    let carryIns = plan.Carries |> List.map (fun (q, o, _) -> (q, o), Var.fresh (locals[q][o]).Aval) |> dict
+    let elements = [ for p in 0 .. period - 1 do if inBody p then for s in sources[p] do match s with Element(y, f, st) -> yield (y.Id, f, st), y | _ -> () ] |> List.distinctBy fst
+    let elementIns = elements |> List.map (fun (key, y) -> key, Var.fresh { Aval.strong y.Aval with Shape = y.Aval.Shape[1..] }) |> dict
+    let sliced = [ for p in 0 .. period - 1 do match roles[p] with SliceXs(x, axis, d) -> yield p, x, axis, d | _ -> () ]
+    let bodyAtom (s: Source) =
+        match s with
+        | Local(q, o) -> Var(locals[q][o])
+        | Carried(q, o, _) -> Var carryIns[(q, o)]
+        | Invariant(Var v) -> Var constIns[v.Id]
+        | Invariant lit -> lit
+        | Element(y, f, st) -> Var elementIns[(y.Id, f, st)]
+    let body =
+        { ConstVars = []
+          InVars =
+            (consts |> List.map (fun v -> constIns[v.Id])) @ (plan.Carries |> List.map (fun (q, o, _) -> carryIns[(q, o)]))
+            @ (sliced |> List.map (fun (p, _, _, _) -> locals[p][0])) @ (elements |> List.map (fun (key, _) -> elementIns[key]))
+          Eqns = [ for p in 0 .. period - 1 do
+                     if inBody p then
+                         let e = at 0 p
+                         yield { e with Inputs = sources[p] |> Array.map bodyAtom |> List.ofArray; Outs = List.ofArray locals[p] } ]
+          OutVars = (plan.Carries |> List.map (fun (q, o, _) -> Var(locals[q][o]))) @ (ys |> List.map (fun (q, o) -> Var(locals[q][o]))) }
+    // xs: the slices' windows stacked on a new axis 0, in block order
+    let stackWindows (p, x: Var, axis, d) =
+        let starts, limits = match (at 0 p).Op with Slice(s, l, _) -> s, l | _ -> [], []
+        let width = limits[axis] - starts[axis]
+        let lo = if d > 0 then starts[axis] else starts[axis] + (trips - 1) * d
+        let source = resolve (Var x)
+        let whole = List.updateAt axis lo starts, List.updateAt axis (lo + trips * width) limits
+        let window =
+            if fst whole |> List.forall ((=) 0) && snd whole = List.ofArray x.Aval.Shape then source
+            else bind1 (Slice(fst whole, snd whole, None)) [ source ]
+        let shape = List.ofArray (Atom.aval window).Shape
+        let split = bind1 (Reshape(List.take axis shape @ [ trips; width ] @ List.skip (axis + 1) shape)) [ window ]
+        let front = if axis = 0 then split else bind1 (Transpose([ axis ] @ [ 0 .. axis - 1 ] @ [ axis + 1 .. shape.Length ])) [ split ]
+        if d > 0 then front else bind1 (Rev [ 0 ]) [ front ]
+    let elementXs ((_, first, step), y: Var) =
+        let lo = if step > 0 then first else first - trips + 1
+        let window =
+            if lo = 0 && trips = y.Aval.Shape[0] then Var y
+            else
+                let rest = List.ofArray y.Aval.Shape[1..]
+                bind1 (Slice(lo :: List.map (fun _ -> 0) rest, (lo + trips) :: rest, None)) [ Var y ]
+        if step > 0 then window else bind1 (Rev [ 0 ]) [ window ]
+    let operands =
+        (consts |> List.map (fun v -> resolve (Var v))) @ (plan.Carries |> List.map (fun (_, _, init) -> resolve init))
+        @ (sliced |> List.map stackWindows) @ (elements |> List.map elementXs)
+    let scan = { Length = trips; Reverse = false; NumConsts = consts.Length; NumCarry = plan.Carries.Length; Jaxpr = { Jaxpr = body; Consts = [] } }
+    let outs = bind (Scan scan) operands
+    let finals, stacked = List.splitAt plan.Carries.Length outs
+    List.iter2 (fun (q, o, _) final -> env[(at (trips - 1) q).Outs[o]] <- Var final) plan.Carries finals
+    List.iter2 (fun (q, o) y ->
+        for r in 0 .. trips - 1 do
+            let v = (at r q).Outs[o]
+            if readAfter r q o && not (env.ContainsKey v) then cx.ElementOf[v] <- struct (y, r)) ys stacked
+    // each accumulator: its initial value plus the stacked values, padded into place once
+    for p2 in 0 .. period - 1 do
+        match roles[p2] with
+        | Accumulate p ->
+            match roles[p], (at 0 p).Op, sources[p], sources[p2] with
+            | PadYs(axis, d, _), Pad config, [| Local(q, o); Invariant zero |], accSources ->
+                let y = stacked[List.findIndex ((=) (q, o)) ys]
+                let inOrder = if d > 0 then Var y else bind1 (Rev [ 0 ]) [ Var y ]
+                let rank = (Atom.aval inOrder).Shape.Length - 1
+                let moved = if axis = 0 then inOrder else bind1 (Transpose([ 1 .. axis ] @ [ 0 ] @ [ axis + 1 .. rank ])) [ inOrder ]
+                let value = locals[q][o]
+                let width = value.Aval.Shape[axis]
+                let shape = value.Aval.Shape |> Array.mapi (fun k n -> if k = axis then trips * width else n) |> List.ofArray
+                let merged = bind1 (Reshape shape) [ moved ]
+                let lo0, _, _ = config[axis]
+                let lo = if d > 0 then lo0 else lo0 + (trips - 1) * d
+                let total = (at 0 p).Outs.Head.Aval.Shape[axis]
+                let placed = bind1 (Pad(List.updateAt axis (lo, total - lo - trips * width, 0) config)) [ merged; resolve zero ]
+                let init = accSources |> Array.pick (fun s -> match s with Carried(_, _, a) -> Some(resolve a) | _ -> None)
+                let sum = match accSources[0] with Carried _ -> bind1 AddAny [ init; placed ] | _ -> bind1 AddAny [ placed; init ]
+                env[(at (trips - 1) p2).Outs.Head] <- sum
+            | _ -> ()
+        | InBody | SliceXs _ | PadYs _ -> ()
+
+/// The run at `i`, if one rolls: candidate periods are the distances to the next equations of
+/// the same signature; a run counts its blocks by signature, then classify decides (dropping a
+/// first or last block that differs). Also where to look next: past a run whose blocks agree by
+/// signature but not by data flow (its rotations would fail the same way). `work` bounds the
+/// signature comparisons over the whole pass.
+let private findPlan (cx: Context) (sigs: int[]) (next: int[]) (work: int ref) (i: int) : Plan option * int =
+    let n = sigs.Length
+    let sameBlock a b period =
+        let mutable k = 0
+        while k < period && sigs[a + k] = sigs[b + k] do k <- k + 1
+        work.Value <- work.Value + k + 1
+        k = period
+    let mutable j, tries, found, resume = next[i], 0, None, i + 1
+    while found.IsNone && j > i && j - i <= maxPeriod && tries < maxTries do
+        let period = j - i
+        let mutable trips = 1
+        while i + (trips + 1) * period <= n && sameBlock i (i + trips * period) period do trips <- trips + 1
+        let fits t = t >= minTrips && t * period >= minEqns
+        if fits trips then
+            found <-
+                [ i, trips; i + period, trips - 1; i, trips - 1 ]
+                |> List.tryPick (fun (s, t) -> if fits t then classify cx s period t else None)
+            resume <- max resume (i + trips * period)
+        j <- next[j]
+        tries <- tries + 1
+    found, resume
+
+/// The `reroll` pass.
+let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
+    let jaxpr = closed.Jaxpr
+    let eqns = Array.ofList jaxpr.Eqns
+    let n = eqns.Length
+    let cx = { Eqns = eqns; DefinedAt = VarTable(); Uses = VarTable(); Generated = VarTable(); ElementOf = VarTable() }
+    let read (a: Atom) = match a with Var v -> cx.Uses[v] <- cx.Uses.GetValueOrDefault(v, 0) + 1 | Lit _ -> ()
+    let generated (a: Atom) = match a with Var v -> cx.Generated.ContainsKey v | Lit _ -> true
+    eqns |> Array.iteri (fun i e ->
+        List.iter read e.Inputs
+        e.Outs |> List.iteri (fun o v -> cx.DefinedAt[v] <- struct (i, o))
+        if (Lax.regions e.Op).IsEmpty && List.forall generated e.Inputs then
+            for v in e.Outs do cx.Generated[v] <- true)
+    List.iter read jaxpr.OutVars
+    let sigs = Array.map signature eqns
+    let next = Array.create n -1
+    let last = Dictionary<int, int>()
+    for i in n - 1 .. -1 .. 0 do
+        next[i] <- last.GetValueOrDefault(sigs[i], -1)
+        last[sigs[i]] <- i
+    let out = ResizeArray<Eqn<Prim>>(n)
+    let env = VarTable<Atom>()
+    let bind prim inputs =
+        let outs = LaxTypes.abstractEval prim (List.map Atom.aval inputs) |> List.map Var.fresh
+        out.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
+        outs
+    // a value of a rolled block read after its run: element r of its stacked ys
+    let resolve (a: Atom) =
+        match a with
+        | Var v when env.ContainsKey v -> env[v]
+        | Var v when cx.ElementOf.ContainsKey v ->
+            let struct (y, r) = cx.ElementOf[v]
+            let rest = List.ofArray v.Aval.Shape
+            let row = bind (Slice(r :: List.map (fun _ -> 0) rest, (r + 1) :: rest, None)) [ Var y ]
+            let value = Var((bind (Reshape rest) [ Var row.Head ]).Head)
+            env[v] <- value
+            value
+        | Var _ | Lit _ -> a
+    let budget = 64 * n + 100_000
+    let work = ref 0
+    let mutable i, runs, rolled = 0, 0, 0
+    while i < n do
+        let copy (e: Eqn<Prim>) =
+            let needs = e.Inputs |> List.exists (fun a -> match a with Var v -> env.ContainsKey v || cx.ElementOf.ContainsKey v | Lit _ -> false)
+            out.Add(if needs then { e with Inputs = List.map resolve e.Inputs } else e)
+        match (if work.Value < budget then findPlan cx sigs next work i else None, i + 1) with
+        | Some plan, _ ->
+            for k in i .. plan.Start - 1 do copy eqns[k]
+            emitRun cx bind resolve env plan
+            i <- plan.Start + plan.Period * plan.Trips
+            runs <- runs + 1
+            rolled <- rolled + plan.Period * plan.Trips
+        | None, resume ->
+            for k in i .. resume - 1 do copy eqns[k]
+            i <- resume
+    let result = if runs = 0 then jaxpr else { jaxpr with Eqns = List.ofSeq out; OutVars = List.map resolve jaxpr.OutVars }
+    { closed with Jaxpr = result },
+    [ stat "num-rolled" "Number of runs of repeated blocks rolled into a scan" runs
+      stat "num-rolled-eqns" "Number of equations the rolled runs held" rolled ]
