@@ -14,12 +14,19 @@ open System.Collections.Generic
 /// 1024 slots of a VarTable and which of them hold a value.
 type private Page<'T> = { Items: 'T[]; Has: bool[] }
 
+// Literals, not a generic class's statics: code shared by every VarTable of a reference type
+// would look those up through the runtime's generic dictionary at each access.
+module private Pages =
+    [<Literal>]
+    let Bits = 10
+    [<Literal>]
+    let Size = 1024
+    /// Page slots at most: 8192 pages (8M ids around the first) in a 64 KB array.
+    [<Literal>]
+    let Max = 8192
+
 [<Sealed>]
 type VarTable<'T>() =
-    static let bits = 10
-    static let pageSize = 1 <<< bits
-    /// Page slots at most: 8192 pages (8M ids around the first) in a 64 KB array.
-    static let maxPages = 8192
     let mutable first = 0L
     let mutable pages: Page<'T>[] = [||]
     let far = Dictionary<Var, 'T>()
@@ -29,17 +36,17 @@ type VarTable<'T>() =
     let page (id: int64) (create: bool) : Page<'T> voption =
         if pages.Length = 0 && create then
             // room for 64K ids below the first (inputs are made before the equations reading them)
-            first <- (id >>> bits) - 64L
+            first <- (id >>> Pages.Bits) - 64L
             pages <- Array.zeroCreate 128
-        let k = (id >>> bits) - first
-        if k < 0L || k >= int64 maxPages then ValueNone
+        let k = (id >>> Pages.Bits) - first
+        if k < 0L || k >= int64 Pages.Max then ValueNone
         else
             let k = int k
             if k >= pages.Length then
-                if create then System.Array.Resize(&pages, min maxPages (max (k + 1) (2 * pages.Length)))
+                if create then System.Array.Resize(&pages, min Pages.Max (max (k + 1) (2 * pages.Length)))
             if k < pages.Length && not (obj.ReferenceEquals(pages[k], null)) then ValueSome pages[k]
             elif create && k < pages.Length then
-                pages[k] <- { Items = Array.zeroCreate pageSize; Has = Array.zeroCreate pageSize }
+                pages[k] <- { Items = Array.zeroCreate Pages.Size; Has = Array.zeroCreate Pages.Size }
                 ValueSome pages[k]
             else ValueNone
 
@@ -48,7 +55,7 @@ type VarTable<'T>() =
     member _.TryGetValue(v: Var, [<System.Runtime.InteropServices.Out>] value: byref<'T>) : bool =
         match page v.Id false with
         | ValueSome p ->
-            let i = int (v.Id &&& int64 (pageSize - 1))
+            let i = int (v.Id &&& int64 (Pages.Size - 1))
             if p.Has[i] then
                 value <- p.Items[i]
                 true
@@ -72,7 +79,7 @@ type VarTable<'T>() =
         and set (v: Var) (value: 'T) =
             match page v.Id true with
             | ValueSome p ->
-                let i = int (v.Id &&& int64 (pageSize - 1))
+                let i = int (v.Id &&& int64 (Pages.Size - 1))
                 if not p.Has[i] then
                     p.Has[i] <- true
                     count <- count + 1
@@ -85,7 +92,7 @@ type VarTable<'T>() =
     member _.Remove(v: Var) : bool =
         match page v.Id false with
         | ValueSome p ->
-            let i = int (v.Id &&& int64 (pageSize - 1))
+            let i = int (v.Id &&& int64 (Pages.Size - 1))
             if p.Has[i] then
                 p.Has[i] <- false
                 p.Items[i] <- Unchecked.defaultof<'T>

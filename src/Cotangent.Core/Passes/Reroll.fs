@@ -393,12 +393,12 @@ let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
         | Var _ | Lit _ -> a
     let budget = 64 * n + 100_000
     let work = ref 0
+    let copy (e: Eqn<Prim>) =
+        let needs = e.Inputs |> List.exists (fun a -> match a with Var v -> env.ContainsKey v || cx.ElementOf.ContainsKey v | Lit _ -> false)
+        out.Add(if needs then { e with Inputs = List.map resolve e.Inputs } else e)
     let mutable i, runs, rolled = 0, 0, 0
     while i < n do
-        let copy (e: Eqn<Prim>) =
-            let needs = e.Inputs |> List.exists (fun a -> match a with Var v -> env.ContainsKey v || cx.ElementOf.ContainsKey v | Lit _ -> false)
-            out.Add(if needs then { e with Inputs = List.map resolve e.Inputs } else e)
-        match (if work.Value < budget then findPlan cx sigs next work i else None, i + 1) with
+        match (if work.Value < budget then findPlan cx sigs next work i else (None, i + 1)) with
         | Some plan, _ ->
             for k in i .. plan.Start - 1 do copy eqns[k]
             emitRun cx bind resolve env plan
