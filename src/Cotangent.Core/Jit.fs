@@ -1,4 +1,4 @@
-/// The jit compiler: a lax program through the pass pipeline (inline, dce, cse, simplify on lax;
+/// The jit compiler: a lax program through the pass pipeline (inline, dce, reroll, cse, simplify on lax;
 /// fuse to kernels; lower-to-loops; vectorize; fp-contract) to an executable. Takes pass-manager
 /// options (the dump flags); returns the compiled program with its readable text. Guarantees: a
 /// custom pipeline that stops early is finished with the conversions execution needs (fuse,
