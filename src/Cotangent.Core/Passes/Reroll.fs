@@ -62,16 +62,18 @@ let minEqns = 64
 let private maxPeriod = 512
 let private maxTries = 16
 
+/// The same var, or literals of the same aval and bits (0.0 and -0.0 differ in an add).
 let private sameAtom (a: Atom) (b: Atom) =
+    let bits (l: NdArray) = NdArray.toFloats l |> Array.map System.BitConverter.DoubleToInt64Bits
     match a, b with
     | Var x, Var y -> x.Id = y.Id
-    | Lit x, Lit y -> x = y
+    | Lit x, Lit y -> x.Aval = y.Aval && bits x = bits y
     | Var _, Lit _ | Lit _, Var _ -> false
 
 /// A cheap hash of what blocks must agree on: the op's name, its arity and output types.
 /// An op with a region is never part of a run (its hash is its own).
 let private signature (e: Eqn<Prim>) =
-    if not (Lax.regions e.Op).IsEmpty then int e.Outs.Head.Id
+    if not (Lax.regions e.Op).IsEmpty then System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode e
     else
         // names are literals, one string object each: their identity hash is theirs
         let mutable h = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Lax.name e.Op) * 31 + e.Inputs.Length
@@ -163,7 +165,7 @@ let private classify (cx: Context) (start: int) (period: int) (trips: int) : Pla
         let op0 = (at 0 p).Op
         if ok && varies[p] then
             match op0, sources[p] with
-            | Slice(_, _, strides), [| Invariant(Var x) |] when strides |> Option.forall (List.forall ((=) 1)) && not (cx.Generated.ContainsKey x) ->
+            | Slice(_, _, strides), [| Invariant(Var x) |] when strides |> Option.forall (List.forall ((=) 1)) ->
                 let starts = Array.init trips (fun r -> match (at r p).Op with Slice(s, _, _) -> s | _ -> [])
                 let limits = Array.init trips (fun r -> match (at r p).Op with Slice(_, l, _) -> l | _ -> [])
                 match moving starts, moving limits with
