@@ -58,6 +58,9 @@ type private Context =
 /// Runs shorter than this many blocks, or than `minEqns` equations, are not rolled.
 let minTrips = 4
 let minEqns = 64
+/// The most bytes a run may carry from step to step. Unrolled, the steps of a large carry fuse
+/// into one pass over memory; rolled, every step would read and write all of it.
+let maxCarriedBytes = 4096
 /// The longest block looked for, and how many candidate periods each position tries.
 let private maxPeriod = 512
 let private maxTries = 16
@@ -212,7 +215,8 @@ let private classify (cx: Context) (start: int) (period: int) (trips: int) : Pla
                     | true, seen -> if not (sameAtom seen init) then ok <- false
                     | _ -> carries[struct (q, o)] <- init; order.Add((q, o, init))
                 | Local _ | Invariant _ | Element _ -> ()
-    if not ok then None
+    let carriedBytes = order |> Seq.sumBy (fun (q, o, _) -> let a = (at 0 q).Outs[o].Aval in Aval.size a * Backend.EmitScalar.elementSize a.DType)
+    if not ok || carriedBytes > maxCarriedBytes then None
     else Some { Start = start; Period = period; Trips = trips; Sources = sources; Roles = roles; Carries = List.ofSeq order }
 
 /// Emits the run as one scan (with the slices that stack its xs before it, and the pads of its

@@ -121,6 +121,20 @@ let ``windows that do not move affinely, iota-built one-hot tangents and short r
         Assert.True(0 = value "num-rolled" stats, raw after)
         Assert.Equal(text before, text after)
 
+[<Fact>]
+let ``a loop carrying more than maxCarriedBytes stays unrolled, so that its steps still fuse`` () =
+    let relax (xs: Value list) =
+        let mutable x = xs.Head
+        for _ in 1 .. 40 do
+            x <- N.add (N.multiply x (Concrete(NdArray.scalar F32 true 0.99))) (N.sin x)
+        [ x ]
+    let small, large = Reroll.maxCarriedBytes / 4, Reroll.maxCarriedBytes / 4 + 1
+    let _, after, stats = rolled (traced relax (nearOne [| small |] 7))
+    Assert.True(1 = value "num-rolled" stats, raw after)
+    let before, after, stats = rolled (traced relax (nearOne [| large |] 7))
+    Assert.Equal(0, value "num-rolled" stats)
+    Assert.Equal(text before, text after)
+
 // ---------------------------------------------------------------------------------------------
 // Rolled programs through the whole jit, against the interpreter on the unrolled program.
 
