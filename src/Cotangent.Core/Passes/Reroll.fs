@@ -337,8 +337,7 @@ let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve
 /// first or last block that differs). Also where to look next: past a run whose blocks agree by
 /// signature but not by data flow (its rotations would fail the same way). `work` bounds the
 /// signature comparisons over the whole pass.
-let private findPlan (cx: Context) (sigs: int[]) (next: int[]) (work: int ref) (i: int) : Plan option * int =
-    let n = sigs.Length
+let private findPlan (cx: Context) (sigs: int[]) (n: int) (next: int[]) (work: int ref) (i: int) : Plan option * int =
     let sameBlock a b period =
         let mutable k = 0
         while k < period && sigs[a + k] = sigs[b + k] do k <- k + 1
@@ -362,28 +361,34 @@ let private findPlan (cx: Context) (sigs: int[]) (next: int[]) (work: int ref) (
 /// The `reroll` pass.
 let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     let jaxpr = closed.Jaxpr
-    let eqns = Array.ofList jaxpr.Eqns
-    let n = eqns.Length
+    // pooled: an array per equation of a 26k-equation program is on the large-object heap,
+    // whose budget sets off full collections (Scratch.fs)
+    use scratch = Scratch.ofList jaxpr.Eqns
+    use sigs = Scratch.zeroed<int> scratch.Length
+    use next = Scratch.zeroed<int> scratch.Length
+    let eqns, n = scratch.Items, scratch.Length
     let cx = { Eqns = eqns; DefinedAt = VarTable(); Uses = VarTable(); Generated = VarTable(); ElementOf = VarTable() }
     let read (a: Atom) = match a with Var v -> cx.Uses[v] <- cx.Uses.GetValueOrDefault(v, 0) + 1 | Lit _ -> ()
     let generated (a: Atom) = match a with Var v -> cx.Generated.ContainsKey v | Lit _ -> true
-    eqns |> Array.iteri (fun i e ->
+    for i in 0 .. n - 1 do
+        let e = eqns[i]
         List.iter read e.Inputs
         e.Outs |> List.iteri (fun o v -> cx.DefinedAt[v] <- struct (i, o))
         if (Lax.regions e.Op).IsEmpty && List.forall generated e.Inputs then
-            for v in e.Outs do cx.Generated[v] <- true)
+            for v in e.Outs do cx.Generated[v] <- true
+        sigs[i] <- signature e
     List.iter read jaxpr.OutVars
-    let sigs = Array.map signature eqns
-    let next = Array.create n -1
     let last = Dictionary<int, int>()
     for i in n - 1 .. -1 .. 0 do
         next[i] <- last.GetValueOrDefault(sigs[i], -1)
         last[sigs[i]] <- i
-    let out = ResizeArray<Eqn<Prim>>(n)
+    // the output, newest first (no array of the program's length)
+    let mutable out: Eqn<Prim> list = []
+    let add e = out <- e :: out
     let env = VarTable<Atom>()
     let bind prim inputs =
         let outs = LaxTypes.abstractEval prim (List.map Atom.aval inputs) |> List.map Var.fresh
-        out.Add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
+        add { Op = prim; Inputs = inputs; Outs = outs; Source = None }
         outs
     // a value of a rolled block read after its run: element r of its stacked ys
     let resolve (a: Atom) =
@@ -401,10 +406,10 @@ let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     let work = ref 0
     let copy (e: Eqn<Prim>) =
         let needs = e.Inputs |> List.exists (fun a -> match a with Var v -> env.ContainsKey v || cx.ElementOf.ContainsKey v | Lit _ -> false)
-        out.Add(if needs then { e with Inputs = List.map resolve e.Inputs } else e)
+        add (if needs then { e with Inputs = List.map resolve e.Inputs } else e)
     let mutable i, runs, rolled = 0, 0, 0
     while i < n do
-        match (if work.Value < budget then findPlan cx sigs next work i else (None, i + 1)) with
+        match (if work.Value < budget then findPlan cx sigs.Items n next.Items work i else (None, i + 1)) with
         | Some plan, _ ->
             for k in i .. plan.Start - 1 do copy eqns[k]
             emitRun cx bind resolve env plan
@@ -414,7 +419,7 @@ let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
         | None, resume ->
             for k in i .. resume - 1 do copy eqns[k]
             i <- resume
-    let result = if runs = 0 then jaxpr else { jaxpr with Eqns = List.ofSeq out; OutVars = List.map resolve jaxpr.OutVars }
+    let result = if runs = 0 then jaxpr else { jaxpr with OutVars = List.map resolve jaxpr.OutVars; Eqns = List.rev out }
     { closed with Jaxpr = result },
     [ stat "num-rolled" "Number of runs of repeated blocks rolled into a scan" runs
       stat "num-rolled-eqns" "Number of equations the rolled runs held" rolled ]
