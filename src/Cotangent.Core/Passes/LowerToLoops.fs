@@ -3,7 +3,8 @@
 /// place over an input that dies there; reshapes and contiguous slices are views, and a
 /// concatenation's computed operands are written into its blocks); each fusion becomes a loop
 /// nest of loads, scalar ops and stores (reductions carry their accumulator through the innermost
-/// loop when it is reduced); the other lax ops become whole-buffer calls. Guarantees: no vec op.
+/// loop when it is reduced); a scan's body is lowered as a program of its own into one loop over
+/// the steps; the other lax ops become whole-buffer calls. Guarantees: no vec op.
 module Cotangent.Core.Passes.LowerToLoops
 
 open System.Collections.Generic

@@ -128,7 +128,7 @@ let ``a loop carrying more than maxCarriedBytes stays unrolled, so that its step
         for _ in 1 .. 40 do
             x <- N.add (N.multiply x (Concrete(NdArray.scalar F32 true 0.99))) (N.sin x)
         [ x ]
-    let small, large = Reroll.maxCarriedBytes / 4, Reroll.maxCarriedBytes / 4 + 1
+    let small, large = RerollPlan.maxCarriedBytes / 4, RerollPlan.maxCarriedBytes / 4 + 1
     let _, after, stats = rolled (traced relax (nearOne [| small |] 7))
     Assert.True(1 = value "num-rolled" stats, raw after)
     let before, after, stats = rolled (traced relax (nearOne [| large |] 7))
