@@ -11,7 +11,6 @@ open Cotangent.Core
 open Cotangent.Core.Dialects
 open Cotangent.Core.Dialects.Lax
 open Cotangent.Core.Passes.PassTypes
-
 open Cotangent.Core.Passes.RerollPlan
 
 /// Emits the run as one scan (with the slices that stack its xs before it, and the pads of its
