@@ -69,7 +69,13 @@ let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve
                          let e = at 0 p
                          yield { e with Inputs = sources[p] |> Array.map bodyAtom |> List.ofArray; Outs = List.ofArray locals[p] } ]
           OutVars = (plan.Carries |> List.map (fun (q, o, _) -> Var(locals[q][o]))) @ (ys |> List.map (fun (q, o) -> Var(locals[q][o]))) }
-    // xs: the slices' windows stacked on a new axis 0, in block order
+    // a run whose xs all move backwards (a transposed loop reading forward residuals) scans in
+    // reverse over them as they lie: block r is step trips-1-r, and its ys land at that index
+    let reverse =
+        not (sliced.IsEmpty && elements.IsEmpty)
+        && sliced |> List.forall (fun (_, _, _, d) -> d < 0) && elements |> List.forall (fun ((_, _, step), _) -> step < 0)
+    let inBlockOrder (forward: bool) (stacked: Atom) = if forward <> reverse then stacked else bind1 (Rev [ 0 ]) [ stacked ]
+    // xs: the slices' windows stacked on a new axis 0
     let stackWindows (p, x: Var, axis, d) =
         let starts, limits = match (at 0 p).Op with Slice(s, l, _) -> s, l | _ -> [], []
         let width = limits[axis] - starts[axis]
@@ -82,7 +88,7 @@ let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve
         let shape = List.ofArray (Atom.aval window).Shape
         let split = bind1 (Reshape(List.take axis shape @ [ trips; width ] @ List.skip (axis + 1) shape)) [ window ]
         let front = if axis = 0 then split else bind1 (Transpose([ axis ] @ [ 0 .. axis - 1 ] @ [ axis + 1 .. shape.Length ])) [ split ]
-        if d > 0 then front else bind1 (Rev [ 0 ]) [ front ]
+        inBlockOrder (d > 0) front
     let elementXs ((_, first, step), y: Var) =
         let lo = if step > 0 then first else first - trips + 1
         let window =
@@ -90,18 +96,18 @@ let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve
             else
                 let rest = List.ofArray y.Aval.Shape[1..]
                 bind1 (Slice(lo :: List.map (fun _ -> 0) rest, (lo + trips) :: rest, None)) [ Var y ]
-        if step > 0 then window else bind1 (Rev [ 0 ]) [ window ]
+        inBlockOrder (step > 0) window
     let operands =
         (consts |> List.map (fun v -> resolve (Var v))) @ (plan.Carries |> List.map (fun (_, _, init) -> resolve init))
         @ (sliced |> List.map stackWindows) @ (elements |> List.map elementXs)
-    let scan = { Length = trips; Reverse = false; NumConsts = consts.Length; NumCarry = plan.Carries.Length; Jaxpr = { Jaxpr = body; Consts = [] } }
+    let scan = { Length = trips; Reverse = reverse; NumConsts = consts.Length; NumCarry = plan.Carries.Length; Jaxpr = { Jaxpr = body; Consts = [] } }
     let outs = bind (Scan scan) operands
     let finals, stacked = List.splitAt plan.Carries.Length outs
     List.iter2 (fun (q, o, _) final -> env[(at (trips - 1) q).Outs[o]] <- Var final) plan.Carries finals
     List.iter2 (fun (q, o) y ->
         for r in 0 .. trips - 1 do
             let v = (at r q).Outs[o]
-            if readAfter r q o && not (env.ContainsKey v) then cx.ElementOf[v] <- struct (y, r)) ys stacked
+            if readAfter r q o && not (env.ContainsKey v) then cx.ElementOf[v] <- struct (y, if reverse then trips - 1 - r else r)) ys stacked
     // each accumulator: its initial value plus the stacked values, padded into place once
     for p2 in 0 .. period - 1 do
         match roles[p2] with
@@ -109,7 +115,8 @@ let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve
             match roles[p], (at 0 p).Op, sources[p], sources[p2] with
             | PadYs(axis, d, _), Pad config, [| Local(q, o); Invariant zero |], accSources ->
                 let y = stacked[List.findIndex ((=) (q, o)) ys]
-                let inOrder = if d > 0 then Var y else bind1 (Rev [ 0 ]) [ Var y ]
+                // in the order the pad windows lie, which is block order when they move forwards
+                let inOrder = inBlockOrder (d > 0) (Var y)
                 let rank = (Atom.aval inOrder).Shape.Length - 1
                 let moved = if axis = 0 then inOrder else bind1 (Transpose([ 1 .. axis ] @ [ 0 ] @ [ axis + 1 .. rank ])) [ inOrder ]
                 let value = locals[q][o]

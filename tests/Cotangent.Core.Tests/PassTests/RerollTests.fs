@@ -66,6 +66,10 @@ let ``the seed loop's jacrev rolls into a forward and a backward scan with the s
         Assert.Equal(1, (fst s).NumCarry)
         Assert.Equal(1, (snd s).NumCarry)
         Assert.True((fst s).Length >= 38 && (snd s).Length >= 38)
+        // the backward scan reads the residuals last step first: a reversed scan, no rev copies
+        Assert.False((fst s).Reverse)
+        Assert.True((snd s).Reverse)
+        Assert.Equal(0, count "rev[dimensions=(0,)]" (raw after))
     | other -> failwith $"{other.Length} scans"
     Assert.Equal<(Aval * float[]) list>(bits (eval before [ x ]), bits (eval after [ x ]))
 
