@@ -47,3 +47,16 @@ let ``every dump of the default pipeline parses and prints back to itself`` (s: 
         Assert.Equal(List.length Jit.defaultPipeline, texts.Length)
         let stages = texts |> List.map (fun t -> let stage, again = reprint t in Assert.Equal(t, again.Trim()); stage)
         Assert.Equal<string list>([ "lax"; "lax"; "lax"; "lax"; "lax"; "kernel"; "loop" ], List.truncate 7 stages)
+
+[<Fact>]
+let ``every dump of a rolled loop's jacrev parses and prints back to itself`` () =
+    let x = RerollTests.nearOne [| 40 |] 1
+    let closed = Api.makeJaxpr (fun xs -> Api.jacrev RerollTests.seedLoop [ 0 ] xs |> List.concat) [ Concrete x ]
+    let texts = dumps closed
+    Assert.Equal(List.length Jit.defaultPipeline, texts.Length)
+    // after reroll (the third pass) the program holds the two scans
+    Assert.Equal(2, Regex.Matches(texts[2], @"= lax\.scan\b").Count)
+    for t in texts do
+        let _, again = reprint t
+        Assert.Equal(t, again.Trim())
+

@@ -21,12 +21,12 @@ module A = Cotangent.Core.NumpyArrays
 module L = Cotangent.Core.LaxOps
 
 /// Rows near 1, so that a product of many steps neither vanishes nor overflows.
-let private nearOne (shape: int[]) (seed: int) =
+let nearOne (shape: int[]) (seed: int) =
     let rng = Random(seed)
     NdArray.ofFloat32 shape (Array.init (Shape.size shape) (fun _ -> 1.0f + 0.01f * float32 (rng.NextDouble() - 0.5)))
 
 /// The seed's loop: x *= p*p - p*p*p - p over the rows of a.
-let private seedLoop (xs: Value list) =
+let seedLoop (xs: Value list) =
     let mutable x = Concrete(NdArray.scalar F32 true 1.0)
     for p in A.rows xs.Head do
         x <- N.multiply x (N.subtract (N.subtract (N.multiply p p) (N.multiply (N.multiply p p) p)) p)
