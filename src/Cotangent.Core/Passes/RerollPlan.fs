@@ -64,10 +64,15 @@ let private maxTries = 16
 
 /// The same var, or literals of the same aval and bits (0.0 and -0.0 differ in an add).
 let private sameAtom (a: Atom) (b: Atom) =
-    let bits (l: NdArray) = NdArray.toFloats l |> Array.map System.BitConverter.DoubleToInt64Bits
+    let sameBits (x: NdArray) (y: NdArray) =
+        let bits i (l: NdArray) = System.BitConverter.DoubleToInt64Bits(NdArray.item i l)
+        let n = Aval.size x.Aval
+        let mutable i = 0
+        while i < n && bits i x = bits i y do i <- i + 1
+        i = n
     match a, b with
     | Var x, Var y -> x.Id = y.Id
-    | Lit x, Lit y -> x.Aval = y.Aval && bits x = bits y
+    | Lit x, Lit y -> obj.ReferenceEquals(x, y) || ((obj.ReferenceEquals(x.Aval, y.Aval) || x.Aval = y.Aval) && sameBits x y)
     | Var _, Lit _ | Lit _, Var _ -> false
 
 /// A cheap hash of what blocks must agree on: the op's name, its arity and output types.
