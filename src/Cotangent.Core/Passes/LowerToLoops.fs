@@ -250,9 +250,7 @@ let rec private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     // output, and the body's new carry is copied into it after each step (the body may read the
     // old one after writing the new). None when the body needs a whole-buffer call.
     let lowerScan (s: ScanParams) (ins: Buffer list) (outs: Buffer list) : VecStmt list option =
-        let clean (f: ClosedJaxpr<Prim> -> ClosedJaxpr<Prim> * 's) c = fst (f c)
-        let cleaned = s.Jaxpr |> clean Dce.dce |> clean Cse.cse |> clean Simplify.simplify |> clean Dce.dce
-        let inner, innerSlots, _ = lower (fst (Fuse.run cleaned))
+        let inner, innerSlots, _ = lower (fst (Fuse.run (Simplify.cleanRegion s.Jaxpr)))
         let step = iv ()
         let fixedCount = s.NumConsts + s.NumCarry
         let taken = ResizeArray<int>()

@@ -100,7 +100,10 @@ let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve
     let operands =
         (consts |> List.map (fun v -> resolve (Var v))) @ (plan.Carries |> List.map (fun (_, _, init) -> resolve init))
         @ (sliced |> List.map stackWindows) @ (elements |> List.map elementXs)
-    let scan = { Length = trips; Reverse = reverse; NumConsts = consts.Length; NumCarry = plan.Carries.Length; Jaxpr = { Jaxpr = body; Consts = [] } }
+    // the body as the rest of the pipeline will see its caller: the rolled block keeps the
+    // trace's duplicates (a product computed twice) and identities (a mul by 1.0)
+    let body = Simplify.cleanRegion { Jaxpr = body; Consts = [] }
+    let scan = { Length = trips; Reverse = reverse; NumConsts = consts.Length; NumCarry = plan.Carries.Length; Jaxpr = body }
     let outs = bind (Scan scan) operands
     let finals, stacked = List.splitAt plan.Carries.Length outs
     List.iter2 (fun (q, o, _) final -> env[(at (trips - 1) q).Outs[o]] <- Var final) plan.Carries finals

@@ -321,3 +321,8 @@ let simplify (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     [ stat "num-folded" "Number of equations folded into constants" folded
       stat "num-simplified" "Number of equations rewritten by an algebraic identity" simplified ]
     @ dceStats
+
+/// A region's program (a scan's body) cleaned as the default pipeline cleans its caller: dce, cse,
+/// then simplify (which erases what became dead).
+let cleanRegion (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> =
+    closed |> Dce.dce |> fst |> Cse.cse |> fst |> simplify |> fst
