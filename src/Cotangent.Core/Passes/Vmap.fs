@@ -111,7 +111,7 @@ and rule (prim: Prim) : BatchRule =
     | Iota _ -> fun vals _ -> allAt None (bind prim vals)
     | StopGradient -> vectorized prim
     | Pjit(name, closed) -> pjitBatch name closed
-    | Scan _ -> fun _ _ -> fail "scan" "arises only in jit's optimized programs (the reroll pass), after differentiation and batching; it has no batching rule yet"
+    | Scan s -> scanBatch s
 
 /// _pjit_batcher with batching.batch_jaxpr2: one pjit (same name) of the region batched at the
 /// operands' batch axes, whose outputs keep the batch axes its rules chose.
@@ -124,6 +124,41 @@ and private pjitBatch (name: string) (closed: ClosedJaxpr<Prim>) : BatchRule =
             outs
         let batched = Numpy.traceClosedRegion body (vals |> List.map Value.aval)
         bind (Pjit(name, batched)) vals, outDims.Value
+
+/// _scan_batching_rule: the body batched with every batched operand's axis at 0 (an xs's at 1,
+/// after the scan axis), and the carries batched wherever a step makes them so: a fixpoint, since
+/// a carry the body batches in one step must be batched from the start.
+and private scanBatch (s: ScanParams) : BatchRule =
+    fun vals dims ->
+        let size = List.zip vals dims |> List.pick (fun (v, d) -> d |> Option.map (fun b -> (Value.aval v).Shape[b]))
+        let fixedCount = s.NumConsts + s.NumCarry
+        let at (axis: int) (v: Value, d: int option) = match d with Some b -> moveaxis b axis v, true | None -> v, false
+        let consts = List.zip vals dims |> List.take s.NumConsts |> List.map (at 0)
+        let inits = List.zip vals dims |> List.skip s.NumConsts |> List.take s.NumCarry
+        let xs = List.zip vals dims |> List.skip fixedCount |> List.map (at 1)
+        let rec settle (carried: bool list) =
+            let carries = List.map2 (fun (v, d) batched -> if batched then matchAxis size 0 d v else v) inits carried
+            let bodyDims = (consts |> List.map (snd >> fun b -> if b then Some 0 else None)) @ (carried |> List.map (fun b -> if b then Some 0 else None)) @ (xs |> List.map (snd >> fun b -> if b then Some 0 else None))
+            let slice (v: Value) = let a = Value.aval v in { a with Shape = a.Shape[1..] }
+            let bodyAvals = (consts |> List.map (fst >> Value.aval)) @ (carries |> List.map Value.aval) @ (xs |> List.map (fst >> slice))
+            let outBatched = ref []
+            // the body's outputs with their batch axes at 0: a batched carry always, a ys when batched
+            let body (args: Value list) =
+                let outs, bdims = batchAxes (Numpy.regionFun s.Jaxpr) args bodyDims
+                outBatched.Value <- bdims |> List.map Option.isSome
+                List.mapi2 (fun i (v: Value) (d: int option) ->
+                    match d with
+                    | Some b -> moveaxis b 0 v
+                    | None when i < s.NumCarry && carried[i] -> broadcastAt size 0 v
+                    | None -> v) outs bdims
+            let batched = Numpy.traceClosedRegion body bodyAvals
+            let now = List.map2 (||) carried (List.take s.NumCarry outBatched.Value)
+            if now <> carried then settle now
+            else
+                let outs = bind (Scan { s with Jaxpr = batched }) ((consts |> List.map fst) @ carries @ (xs |> List.map fst))
+                let ysBatched = List.skip s.NumCarry outBatched.Value
+                outs, (carried |> List.map (fun b -> if b then Some 0 else None)) @ (ysBatched |> List.map (fun b -> if b then Some 1 else None))
+        settle (inits |> List.map (snd >> Option.isSome))
 
 // ---------------------------------------------------------------------------------------------
 // Entry point.

@@ -221,7 +221,38 @@ let ``scan's text reads back in both forms, and its type rule names what does no
     Assert.Contains("carry", wrongCarry.Message)
 
 [<Fact>]
-let ``differentiating or batching a scan says that scan only arises in jit's optimized programs`` () =
+let ``vmap of a scan batches its consts, carries and xs, and equals the scan run per example`` () =
+    let closed = program scanText
+    let example k =
+        [ NdArray.scalar F32 false (0.25 + 0.5 * float k); NdArray.ofFloat32 [| 3 |] [| 0.5f; -0.5f + float32 k; 1.0f |]
+          nearOne [| 5; 3 |] (5 + k); nearOne [| 5 |] (6 + k) ]
+    let examples = [ example 0; example 1 ]
+    // arrays of two examples stacked along `axis`
+    let stackAt (axis: int) (xs: NdArray list) =
+        let shape = xs.Head.Aval.Shape
+        let outer, inner = Shape.size shape[.. axis - 1], Shape.size shape[axis ..]
+        let data = xs |> List.map NdArray.toFloats
+        let stacked = Array.init (2 * outer * inner) (fun i -> let o, rest = i / (2 * inner), i % (2 * inner) in data[rest / inner][o * inner + rest % inner])
+        NdArray.ofFloat32 (Array.insertAt axis 2 shape) (Array.map float32 stacked)
+    let f (xs: Value list) = evalJaxpr closed.Jaxpr [] xs
+    let perExample = examples |> List.map (eval closed)
+    let expected = List.init 3 (fun j -> stackAt 0 (perExample |> List.map (fun outs -> outs[j])))
+    // which operands are batched, and along which axis (c, the xs, along its second)
+    for axes in [ [ Some 0; None; None; None ]; [ None; Some 0; None; None ]; [ None; None; Some 1; None ]
+                  [ None; None; None; Some 0 ]; [ Some 0; Some 0; Some 1; Some 0 ] ] do
+        let args = List.init 4 (fun i -> match axes[i] with Some a -> stackAt a (examples |> List.map (fun e -> e[i])) | None -> examples.Head[i])
+        // an unbatched operand is the first example's: compare against that example's values
+        let reference =
+            if List.forall Option.isSome axes then expected
+            else
+                let mixed k = List.init 4 (fun i -> if axes[i].IsSome then (example k)[i] else (example 0)[i])
+                let outs = [ eval closed (mixed 0); eval closed (mixed 1) ]
+                List.init 3 (fun j -> stackAt 0 (outs |> List.map (fun o -> o[j])))
+        let got = Api.vmap f axes [ Some 0; Some 0; Some 0 ] (List.map Concrete args) |> List.map (function Concrete a -> a | v -> failwith $"{v}")
+        close reference got
+
+[<Fact>]
+let ``differentiating a scan says that scan only arises in jit's optimized programs`` () =
     let closed = program scanText
     let args = [ NdArray.scalar F32 false 0.25; NdArray.ofFloat32 [| 3 |] [| 0.5f; -0.5f; 1.0f |]; nearOne [| 5; 3 |] 5; nearOne [| 5 |] 6 ]
     let f (xs: Value list) = evalJaxpr closed.Jaxpr (closed.Consts |> List.map Concrete) xs
