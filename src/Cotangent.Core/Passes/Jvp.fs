@@ -271,6 +271,49 @@ and private pjitJvp (name: string) (closed: ClosedJaxpr<Prim>) : JvpRule =
         let primalsOut, tangentsOut = List.splitAt closed.Jaxpr.OutVars.Length outs
         primalsOut, withZeros outNonzeros (primalsOut |> List.map Value.aval) tangentsOut
 
+/// _scan_jvp: a scan of the body's jvp, each nonzero tangent beside its primal's group (consts,
+/// carries, xs; the ys after the ys). A carry's tangent is nonzero wherever a step makes it so:
+/// a fixpoint, since a carry tangent one step produces must be carried from the start.
+and private scanJvp (s: ScanParams) : JvpRule =
+    fun primals tangents ->
+        let nc, nk = s.NumConsts, s.NumCarry
+        let split (xs: 'a list) = List.take nc xs, xs |> List.skip nc |> List.take nk, List.skip (nc + nk) xs
+        let isNonZero t = match t with NonZero _ -> true | Zero _ -> false
+        let constNz, initNz, xsNz = split (List.map isNonZero tangents)
+        let constAvals, carryAvals, xAvals = split (s.Jaxpr.Jaxpr.InVars |> List.map (fun v -> v.Aval))
+        let some (nz: bool list) (xs: 'a list) = List.zip xs nz |> List.filter snd |> List.map fst
+        let rec settle (carryNz: bool list) =
+            let outNz = ref []
+            // the body's args: consts, their nonzero tangents, carries, theirs, xs, theirs
+            let body (args: Value list) =
+                let take (n: int) (xs: Value list) = List.splitAt n xs
+                let c, rest = take nc args
+                let ct, rest = take (some constNz constAvals).Length rest
+                let k, rest = take nk rest
+                let kt, rest = take (some carryNz carryAvals).Length rest
+                let x, xt = take xAvals.Length rest
+                let ins = withZeros constNz constAvals ct @ withZeros carryNz carryAvals kt @ withZeros xsNz xAvals xt
+                let outs, touts = jvpTangents (Numpy.regionFun s.Jaxpr) (c @ k @ x) ins
+                outNz.Value <- List.map isNonZero touts
+                let carryOut, ysOut = List.splitAt nk outs
+                let carryT, ysT = List.splitAt nk touts
+                carryOut @ (some carryNz carryT |> List.map instantiate) @ ysOut @ nonZeroValues ysT
+            let tangentsOf nz avals = some nz avals |> List.map tangentAval
+            let avals = constAvals @ tangentsOf constNz constAvals @ carryAvals @ tangentsOf carryNz carryAvals @ xAvals @ tangentsOf xsNz xAvals
+            let closed = Numpy.traceClosedRegion body avals
+            let now = List.map2 (||) carryNz (List.take nk outNz.Value)
+            if now <> carryNz then settle now else closed, carryNz, List.skip nk outNz.Value
+        let closed, carryNz, ysNz = settle initNz
+        let c, k, x = split primals
+        let ct, kt, xt = split tangents
+        let operands = c @ nonZeroValues ct @ k @ (some carryNz kt |> List.map instantiate) @ x @ nonZeroValues xt
+        let scan = { s with NumConsts = nc + (some constNz c).Length; NumCarry = nk + (some carryNz k).Length; Jaxpr = closed }
+        let outs = bind (Scan scan) operands
+        let carries, rest = List.splitAt nk outs
+        let carryT, rest = List.splitAt (some carryNz k).Length rest
+        let ys, ysT = List.splitAt (ysNz.Length) rest
+        carries @ ys, withZeros carryNz (carries |> List.map Value.aval) carryT @ withZeros ysNz (ys |> List.map Value.aval) ysT
+
 /// The JVP rule of each primitive, in Prim order.
 and rule (prim: Prim) : JvpRule =
     match prim with
@@ -330,7 +373,7 @@ and rule (prim: Prim) : JvpRule =
     | Iota _ -> zeroJvp prim
     | StopGradient -> fun primals _ -> let out = bind1 prim primals in [ out ], [ zeroOf out ]
     | Pjit(name, closed) -> pjitJvp name closed
-    | Scan _ -> fun _ _ -> fail "scan" "arises only in jit's optimized programs (the reroll pass), after differentiation and batching; it has no jvp rule yet"
+    | Scan s -> scanJvp s
 
 /// jax.jvp: primal outputs and (instantiated) output tangents.
 let jvp (f: Value list -> Value list) (primals: Value list) (tangents: Value list) : Value list * Value list =

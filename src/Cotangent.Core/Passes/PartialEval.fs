@@ -110,6 +110,9 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
         else
             match prim with
             | Pjit(name, closed) -> pjitRule this name closed args
+            // staged whole, a jvp'd scan would make its primal outputs unknown too
+            | Scan _ ->
+                fail "scan" "has no partial-evaluation rule yet, so reverse mode (grad, vjp, linearize) cannot split it into known and unknown steps; scan arises in jit's optimized programs (the reroll pass), after differentiation"
             | _ -> this.Stage(prim, args |> List.map this.AtomOf)
 
 /// An input of a partially evaluated function: known, or unknown of an aval.
