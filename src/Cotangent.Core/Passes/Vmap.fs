@@ -136,9 +136,11 @@ and private scanBatch (s: ScanParams) : BatchRule =
         let consts = List.zip vals dims |> List.take s.NumConsts |> List.map (at 0)
         let inits = List.zip vals dims |> List.skip s.NumConsts |> List.take s.NumCarry
         let xs = List.zip vals dims |> List.skip fixedCount |> List.map (at 1)
+        let axisIf (axis: int) (batched: bool) = if batched then Some axis else None
         let rec settle (carried: bool list) =
             let carries = List.map2 (fun (v, d) batched -> if batched then matchAxis size 0 d v else v) inits carried
-            let bodyDims = (consts |> List.map (snd >> fun b -> if b then Some 0 else None)) @ (carried |> List.map (fun b -> if b then Some 0 else None)) @ (xs |> List.map (snd >> fun b -> if b then Some 0 else None))
+            // in the body every batched value has its batch axis first (an x slice's too)
+            let bodyDims = List.map (snd >> axisIf 0) consts @ List.map (axisIf 0) carried @ List.map (snd >> axisIf 0) xs
             let slice (v: Value) = let a = Value.aval v in { a with Shape = a.Shape[1..] }
             let bodyAvals = (consts |> List.map (fst >> Value.aval)) @ (carries |> List.map Value.aval) @ (xs |> List.map (fst >> slice))
             let outBatched = ref []
@@ -157,7 +159,7 @@ and private scanBatch (s: ScanParams) : BatchRule =
             else
                 let outs = bind (Scan { s with Jaxpr = batched }) ((consts |> List.map fst) @ carries @ (xs |> List.map fst))
                 let ysBatched = List.skip s.NumCarry outBatched.Value
-                outs, (carried |> List.map (fun b -> if b then Some 0 else None)) @ (ysBatched |> List.map (fun b -> if b then Some 1 else None))
+                outs, List.map (axisIf 0) carried @ List.map (axisIf 1) ysBatched
         settle (inits |> List.map (snd >> Option.isSome))
 
 // ---------------------------------------------------------------------------------------------
