@@ -32,9 +32,11 @@ type PeTracer(trace: Trace, pval: PartialVal) =
         | Known v -> ValueSome(fullLower v)
         | Unknown _ -> ValueNone
 
-/// A partial-evaluation trace. `pjitRule` is pjit's rule (_pjit_partial_eval), given once the
-/// functions it needs exist below: the trace and the rule are mutually recursive.
-type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Value list -> Value list) =
+/// A partial-evaluation trace. `pjitRule` and `scanRule` are the regions' rules
+/// (_pjit_partial_eval, _scan_partial_eval), given once the functions they need exist below: the
+/// trace and the rules are mutually recursive.
+type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Value list -> Value list,
+             scanRule: PeTrace -> ScanParams -> Value list -> Value list) =
     inherit Trace(level)
     // newest first, as in JaxprTrace
     let mutable newestFirst: Eqn<Prim> list = []
@@ -110,9 +112,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
         else
             match prim with
             | Pjit(name, closed) -> pjitRule this name closed args
-            // staged whole, a jvp'd scan would make its primal outputs unknown too
-            | Scan _ ->
-                fail "scan" "has no partial-evaluation rule yet, so reverse mode (grad, vjp, linearize) cannot split it into known and unknown steps; scan arises in jit's optimized programs (the reroll pass), after differentiation"
+            | Scan scan -> scanRule this scan args
             | _ -> this.Stage(prim, args |> List.map this.AtomOf)
 
 /// An input of a partially evaluated function: known, or unknown of an aval.
@@ -125,7 +125,7 @@ type PartialInput =
 /// whose outvars are the unknown outputs and those that `instantiate count index` marks (known values as
 /// literals or residuals), and whose constvars are the residuals, with the residuals' values.
 let rec traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput list) (instantiate: int -> int -> bool) =
-    withNewTrace (fun level -> PeTrace(level, pjitPartialEval)) (fun (trace: PeTrace) ->
+    withNewTrace (fun level -> PeTrace(level, pjitPartialEval, scanPartialEval)) (fun (trace: PeTrace) ->
         let ins, invars =
             inputs
             |> List.map (fun input ->
@@ -161,6 +161,11 @@ let rec traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput 
 /// residuals, to unknown outputs: JAX's residuals-first binders already moved to the back, as
 /// _pjit_partial_eval moves them). Also gives which outputs are unknown and the residual count.
 and partialEvalJaxpr (closed: ClosedJaxpr<Prim>) (unknowns: bool list) : ClosedJaxpr<Prim> * ClosedJaxpr<Prim> * bool list * int =
+    partialEvalJaxprWith closed unknowns (closed.Jaxpr.OutVars |> List.map (fun _ -> false))
+
+/// partialEvalJaxpr with the outputs `instantiate` marks unknown even when known (a scan's
+/// carry that is unknown on entry must be unknown on exit): the known region leaves them out.
+and partialEvalJaxprWith (closed: ClosedJaxpr<Prim>) (unknowns: bool list) (instantiate: bool list) =
     let inAvals = closed.Jaxpr.InVars |> List.map (fun v -> v.Aval)
     let unknownPart = ref None
     let knownFun (knownVals: Value list) =
@@ -172,7 +177,8 @@ and partialEvalJaxpr (closed: ClosedJaxpr<Prim>) (unknowns: bool list) : ClosedJ
                     let v = rest.Value.Head
                     rest.Value <- rest.Value.Tail
                     KnownInput v) inAvals unknowns
-        let known, jaxpr, residuals = traceToJaxprPartial (Numpy.regionFun closed) inputs (fun _ _ -> false)
+        let known, jaxpr, residuals = traceToJaxprPartial (Numpy.regionFun closed) inputs (fun _ i -> instantiate[i])
+        let known = List.map2 (fun k forced -> if forced then None else k) known instantiate
         unknownPart.Value <- Some(known |> List.map Option.isNone, jaxpr)
         List.choose id known @ residuals
     let knownAvals = List.zip inAvals unknowns |> List.filter (snd >> not) |> List.map fst
@@ -216,3 +222,39 @@ and private pjitPartialEval (trace: PeTrace) (name: string) (closed: ClosedJaxpr
     let unknownOuts = ref (if List.contains true outUnknowns then trace.Stage(Pjit(name, unknownClosed), unknownIns @ List.map trace.Instantiate residuals) else [])
     let knownRest = ref knownValues
     outUnknowns |> List.map (fun unknown -> if unknown then next unknownOuts else Traced(PeTracer(trace, Known(next knownRest))))
+
+/// _scan_partial_eval: the known part of the body runs now as a scan of the known consts, carries
+/// and xs, stacking each step's residuals as extra ys; the unknown part is staged as a scan of
+/// the unknown consts, carries and xs, with the stacked residuals as extra xs. A carry is unknown
+/// wherever a step makes it so (a fixpoint); its known initial value is then an operand of the
+/// unknown scan.
+and private scanPartialEval (trace: PeTrace) (s: ScanParams) (args: Value list) : Value list =
+    let nc, nk = s.NumConsts, s.NumCarry
+    let split (xs: 'a list) = List.take nc xs, xs |> List.skip nc |> List.take nk, List.skip (nc + nk) xs
+    let knownArgs = args |> List.map trace.KnownValue
+    let constU, initU, xsU = split (knownArgs |> List.map Option.isNone)
+    let ny = s.Jaxpr.Jaxpr.OutVars.Length - nk
+    let rec settle (carryU: bool list) =
+        let parts = partialEvalJaxprWith s.Jaxpr (constU @ carryU @ xsU) (carryU @ List.replicate ny false)
+        let _, _, outUnknowns, _ = parts
+        let now = List.map2 (||) carryU (List.take nk outUnknowns)
+        if now <> carryU then settle now else parts, carryU
+    let (knownClosed, unknownClosed, outUnknowns, residualCount), carryU = settle initU
+    let unknowns = constU @ carryU @ xsU
+    let count (flags: bool list) = flags |> List.filter id |> List.length
+    let knownOperands = List.zip unknowns knownArgs |> List.filter (fst >> not) |> List.map (snd >> Option.get)
+    // the known steps, now: known carries and ys, then the residuals stacked per step
+    let knownScan = { s with NumConsts = nc - count constU; NumCarry = nk - count carryU; Jaxpr = knownClosed }
+    let knownOuts = bind (Scan knownScan) knownOperands
+    let knownValues, residuals = List.splitAt (knownOuts.Length - residualCount) knownOuts
+    // the unknown steps, staged: unknown consts, carries (a known initial value instantiated), xs, then the residuals
+    let unknownIns = List.zip args unknowns |> List.filter snd |> List.map (fst >> trace.AtomOf)
+    let unknownScan = { s with NumConsts = count constU; NumCarry = count carryU; Jaxpr = unknownClosed }
+    let unknownOuts = ref (if List.contains true outUnknowns then trace.Stage(Scan unknownScan, unknownIns @ List.map trace.Instantiate residuals) else [])
+    let knownRest = ref knownValues
+    let next (cell: Value list ref) =
+        let v = cell.Value.Head
+        cell.Value <- cell.Value.Tail
+        v
+    outUnknowns |> List.map (fun unknown -> if unknown then next unknownOuts else Traced(PeTracer(trace, Known(next knownRest))))
+

@@ -194,7 +194,8 @@ let rule (prim: Prim) : TransposeRule =
     | Iota _ | StopGradient -> notLinear prim
     // a region has several outputs: backwardPass transposes it (pjitTranspose)
     | Pjit _ -> fun _ _ -> fail "pjit" "is transposed as a region, not by a one-output rule"
-    | Scan _ -> fun _ _ -> fail "scan" "arises only in jit's optimized programs (the reroll pass), after differentiation and batching; it has no transpose rule yet"
+    // several outputs: backwardPass says it has no rule yet
+    | Scan _ -> fun _ _ -> fail "scan" "is transposed as a region, not by a one-output rule"
 
 /// backward_pass: cotangents of the invars of a jaxpr linear in its undefined `args`, given its
 /// constvars' values, its defined (non-linear) args and the cotangents of its outputs (symbolic
@@ -237,6 +238,8 @@ let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal
         | Pjit(name, closed), outCts ->
             if outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) then
                 List.iter2 write eqn.Inputs (pjitTranspose name closed outCts ins)
+        | Scan _, outCts when outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) ->
+            fail "scan" "has no transpose rule yet, so reverse mode (grad, vjp) of a scan is not supported; scans arise in jit's optimized programs (the reroll pass), after differentiation"
         | _, [ NonZero t ] -> List.iter2 write eqn.Inputs (rule eqn.Op t ins)
         | _, [ Zero _ ] -> ()
         | _, outs -> fail (Lax.name eqn.Op) $"transpose of a primitive with {outs.Length} outputs"
