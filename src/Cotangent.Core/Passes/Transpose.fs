@@ -194,7 +194,7 @@ let rule (prim: Prim) : TransposeRule =
     | Iota _ | StopGradient -> notLinear prim
     // a region has several outputs: backwardPass transposes it (pjitTranspose)
     | Pjit _ -> fun _ _ -> fail "pjit" "is transposed as a region, not by a one-output rule"
-    // several outputs: backwardPass says it has no rule yet
+    // a region has several outputs: backwardPass transposes it (scanTranspose)
     | Scan _ -> fun _ _ -> fail "scan" "is transposed as a region, not by a one-output rule"
 
 /// backward_pass: cotangents of the invars of a jaxpr linear in its undefined `args`, given its
@@ -238,8 +238,9 @@ let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal
         | Pjit(name, closed), outCts ->
             if outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) then
                 List.iter2 write eqn.Inputs (pjitTranspose name closed outCts ins)
-        | Scan _, outCts when outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) ->
-            fail "scan" "has no transpose rule yet, so reverse mode (grad, vjp) of a scan is not supported; scans arise in jit's optimized programs (the reroll pass), after differentiation"
+        | Scan scan, outCts ->
+            if outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) then
+                List.iter2 write eqn.Inputs (scanTranspose scan outCts ins)
         | _, [ NonZero t ] -> List.iter2 write eqn.Inputs (rule eqn.Op t ins)
         | _, [ Zero _ ] -> ()
         | _, outs -> fail (Lax.name eqn.Op) $"transpose of a primitive with {outs.Length} outputs"
@@ -272,6 +273,58 @@ and private pjitTranspose (name: string) (closed: ClosedJaxpr<Prim>) (cts: Tange
     let outs = bind (Pjit(name, transposed)) inputs
     withZeros outNonzeros.Value (ins |> List.map avalOf) outs
     |> List.map (function NonZero v -> Some(NonZero v) | Zero _ -> None)
+
+/// _scan_transpose: a scan in the other direction over the body's backward pass. Defined consts
+/// and xs (residuals) are read as they are; the linear consts' cotangents accumulate in carries
+/// from zeros, the carries' cotangents are carried, the linear xs' cotangents are the new ys and
+/// the ys' cotangents the new xs. The body is linear in its carries, so they are always undefined.
+and private scanTranspose (s: ScanParams) (cts: Tangent list) (ins: Primal list) : Tangent option list =
+    let nc, nk = s.NumConsts, s.NumCarry
+    let split (xs: 'a list) = List.take nc xs, xs |> List.skip nc |> List.take nk, List.skip (nc + nk) xs
+    let consts, carries, xs = split ins
+    let constAvals, carryAvals, xAvals = split (s.Jaxpr.Jaxpr.InVars |> List.map (fun v -> v.Aval))
+    let definedValues (ps: Primal list) = ps |> List.choose (function Defined v -> Some v | Undefined _ -> None)
+    let linear (ps: Primal list) (xs: 'a list) = List.zip ps xs |> List.filter (fst >> isUndefined) |> List.map snd
+    let residual (ps: Primal list) (xs: 'a list) = List.zip ps xs |> List.filter (fst >> isUndefined >> not) |> List.map snd
+    let resConsts, resXs = definedValues consts, definedValues xs
+    let linConstAvals = linear consts constAvals
+    let step (args: Value list) =
+        let rc, rest = List.splitAt resConsts.Length args
+        let acc, rest = List.splitAt linConstAvals.Length rest
+        let ctCarry, rest = List.splitAt nk rest
+        let rx, ctYs = List.splitAt resXs.Length rest
+        let refill (ps: Primal list) (avals: Aval list) (values: Value list) =
+            let cell = ref values
+            List.map2 (fun p (a: Aval) ->
+                match p with
+                | Defined _ ->
+                    let v = cell.Value.Head
+                    cell.Value <- cell.Value.Tail
+                    Defined v
+                | Undefined _ -> Undefined a) ps avals
+        let primals = refill consts constAvals rc @ List.map Undefined carryAvals @ refill xs xAvals rx
+        let ctsOut = backwardPassWith s.Jaxpr.Jaxpr (s.Jaxpr.Consts |> List.map Concrete) primals (List.map NonZero (ctCarry @ ctYs))
+        let cConsts, cCarry, cXs = split ctsOut
+        List.map2 (fun a c -> L.addAny a (instantiate c)) acc (linear consts cConsts) @ List.map instantiate cCarry @ List.map instantiate (linear xs cXs)
+    let ysAvals = s.Jaxpr.Jaxpr.OutVars |> List.skip nk |> List.map Atom.aval
+    let stepAvals = (resConsts |> List.map Value.aval) @ linConstAvals @ carryAvals @ residual xs xAvals @ ysAvals
+    let transposed = Numpy.traceClosedRegion step stepAvals
+    let ctCarryIn, ctYs = List.splitAt nk (List.map instantiate cts)
+    let operands = resConsts @ (linConstAvals |> List.map (fun a -> instantiate (Zero a))) @ ctCarryIn @ resXs @ ctYs
+    let scan = { s with Reverse = not s.Reverse; NumConsts = resConsts.Length; NumCarry = linConstAvals.Length + nk; Jaxpr = transposed }
+    let outs = bind (Scan scan) operands
+    let constCts, rest = List.splitAt linConstAvals.Length outs
+    let carryCts, xsCts = List.splitAt nk rest
+    let back (ps: Primal list) (values: Value list) =
+        let cell = ref values
+        ps |> List.map (fun p ->
+            if isUndefined p then
+                let v = cell.Value.Head
+                cell.Value <- cell.Value.Tail
+                Some(NonZero v)
+            else None)
+    let carryBack = List.map2 (fun p c -> if isUndefined p then Some(NonZero c) else None) carries carryCts
+    back consts constCts @ carryBack @ back xs xsCts
 
 /// backward_pass of a jaxpr linear in all its invars.
 let backwardPass (jaxpr: Jaxpr<Prim>) (consts: Value list) (cts: Tangent list) : Tangent list =
