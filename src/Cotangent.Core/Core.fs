@@ -58,7 +58,7 @@ module Shape =
         s
 
     /// Python's tuple spelling, as JAX prints shapes and axes in params: `()`, `(3,)`, `(1, 2)`.
-    let pyTuple (xs: seq<int>) =
+    let pyTuple (xs: seq<'a>) =
         match List.ofSeq xs with
         | [] -> "()"
         | [ x ] -> $"({x},)"

@@ -139,13 +139,12 @@ let rec private compute (prim: Prim) (args: NdArray list) (outs: Aval list) : Ar
     | Scan s -> scan s args outs
 
 /// scan, step by step: x slices are contiguous blocks of xs (row-major, axis 0 outermost), and
-/// each step's y slices are scattered into their block of the stacked ys.
+/// each step's y slices are kept by index and stacked once at the end.
 and private scan (s: ScanParams) (args: NdArray list) (outs: Aval list) : ArrayData list =
-    let fixedCount = s.NumConsts + s.NumCarry
-    let consts, carry0, xs = List.take s.NumConsts args, List.take s.NumCarry (List.skip s.NumConsts args), List.skip fixedCount args
+    let consts, carry0, xs = scanGroups s args
     let ysAvals = List.skip s.NumCarry outs
     let block (aval: Aval) = if s.Length = 0 then 0 else Aval.size aval / s.Length
-    let ys = ysAvals |> List.map (fun y -> Buffers.zeros y.DType (Aval.size y)) |> Array.ofList
+    let ys = ysAvals |> List.map (fun _ -> Array.zeroCreate<NdArray> s.Length) |> Array.ofList
     let mutable carry = carry0
     for step in 0 .. s.Length - 1 do
         let i = if s.Reverse then s.Length - 1 - step else step
@@ -155,10 +154,10 @@ and private scan (s: ScanParams) (args: NdArray list) (outs: Aval list) : ArrayD
                 { Aval = { x.Aval with Shape = x.Aval.Shape[1..] }; Data = Buffers.gather x.Data (Array.init n (fun k -> i * n + k)) })
         let results = evalJaxpr s.Jaxpr.Jaxpr s.Jaxpr.Consts (consts @ carry @ slices)
         carry <- List.take s.NumCarry results
-        results |> List.skip s.NumCarry |> List.iteri (fun j y ->
-            let n = block ysAvals[j]
-            ys[j] <- Buffers.scatter ys[j] (Array.init n (fun k -> i * n + k)) y.Data)
-    (carry |> List.map (fun c -> c.Data)) @ List.ofArray ys
+        results |> List.skip s.NumCarry |> List.iteri (fun j y -> ys[j][i] <- y)
+    let stack (stacked: Aval) (steps: NdArray[]) =
+        L.concatenate 0 stacked (steps |> Array.map (fun y -> { y with Aval = { y.Aval with Shape = Array.append [| 1 |] y.Aval.Shape } }) |> List.ofArray)
+    (carry |> List.map (fun c -> c.Data)) @ List.map2 stack ysAvals (List.ofArray ys)
 
 /// Runs one primitive on concrete arrays: checks with LaxTypes.abstractEval, then computes
 /// outputs with exactly those avals.

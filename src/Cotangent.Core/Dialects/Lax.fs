@@ -225,8 +225,7 @@ let paramsOf (prim: Prim) : (string * ParamValue) list =
     | StopGradient -> []
     | Pjit(n, jaxpr) -> [ "name", Text n; "jaxpr", SubJaxpr jaxpr ]
     | Scan s ->
-        let linear = List.replicate s.Jaxpr.Jaxpr.InVars.Length "False"
-        let linearText = match linear with [ x ] -> $"({x},)" | xs -> "(" + System.String.Join(", ", xs) + ")"
+        let linearText = Shape.pyTuple (List.replicate s.Jaxpr.Jaxpr.InVars.Length "False")
         [ "_split_transpose", pyBool false
           "jaxpr", SubJaxpr s.Jaxpr
           "length", Text(string s.Length)
@@ -235,6 +234,10 @@ let paramsOf (prim: Prim) : (string * ParamValue) list =
           "num_consts", Text(string s.NumConsts)
           "reverse", pyBool s.Reverse
           "unroll", Text "1" ]
+
+/// A scan's operands (or its body's inputs) split into its consts, carries and xs.
+let scanGroups (s: ScanParams) (xs: 'a list) : 'a list * 'a list * 'a list =
+    List.take s.NumConsts xs, xs |> List.skip s.NumConsts |> List.take s.NumCarry, List.skip (s.NumConsts + s.NumCarry) xs
 
 /// The sub-programs (regions) a primitive carries.
 let regions (prim: Prim) : ClosedJaxpr<Prim> list =

@@ -322,7 +322,7 @@ let private scan prim (s: ScanParams) (avals: Aval list) =
         fail prim $"length {s.Length}, {s.NumConsts} consts and {s.NumCarry} carries do not fit a body of {ins.Length} inputs and {outs.Length} outputs"
     if avals.Length <> ins.Length then fail prim $"expected {ins.Length} operands (the body's inputs), got {avals.Length}"
     let stripped = List.map Aval.strong
-    let carryIn, carryOut = List.take s.NumCarry (List.skip s.NumConsts ins), List.take s.NumCarry outs
+    let (_, carryIn, _), carryOut = scanGroups s ins, List.take s.NumCarry outs
     if stripped carryIn <> stripped carryOut then
         fail prim $"the body's carry outputs {avalsText carryOut} do not match its carry inputs {avalsText carryIn}"
     let slices = avals |> List.skip fixedCount |> List.map (fun x ->

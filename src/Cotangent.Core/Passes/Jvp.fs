@@ -277,10 +277,9 @@ and private pjitJvp (name: string) (closed: ClosedJaxpr<Prim>) : JvpRule =
 and private scanJvp (s: ScanParams) : JvpRule =
     fun primals tangents ->
         let nc, nk = s.NumConsts, s.NumCarry
-        let split (xs: 'a list) = List.take nc xs, xs |> List.skip nc |> List.take nk, List.skip (nc + nk) xs
         let isNonZero t = match t with NonZero _ -> true | Zero _ -> false
-        let constNz, initNz, xsNz = split (List.map isNonZero tangents)
-        let constAvals, carryAvals, xAvals = split (s.Jaxpr.Jaxpr.InVars |> List.map (fun v -> v.Aval))
+        let constNz, initNz, xsNz = scanGroups s (List.map isNonZero tangents)
+        let constAvals, carryAvals, xAvals = scanGroups s (s.Jaxpr.Jaxpr.InVars |> List.map (fun v -> v.Aval))
         let some (nz: bool list) (xs: 'a list) = List.zip xs nz |> List.filter snd |> List.map fst
         let rec settle (carryNz: bool list) =
             let outNz = ref []
@@ -304,8 +303,8 @@ and private scanJvp (s: ScanParams) : JvpRule =
             let now = List.map2 (||) carryNz (List.take nk outNz.Value)
             if now <> carryNz then settle now else closed, carryNz, List.skip nk outNz.Value
         let closed, carryNz, ysNz = settle initNz
-        let c, k, x = split primals
-        let ct, kt, xt = split tangents
+        let c, k, x = scanGroups s primals
+        let ct, kt, xt = scanGroups s tangents
         let operands = c @ nonZeroValues ct @ k @ (some carryNz kt |> List.map instantiate) @ x @ nonZeroValues xt
         let scan = { s with NumConsts = nc + (some constNz c).Length; NumCarry = nk + (some carryNz k).Length; Jaxpr = closed }
         let outs = bind (Scan scan) operands

@@ -230,9 +230,8 @@ and private pjitPartialEval (trace: PeTrace) (name: string) (closed: ClosedJaxpr
 /// unknown scan.
 and private scanPartialEval (trace: PeTrace) (s: ScanParams) (args: Value list) : Value list =
     let nc, nk = s.NumConsts, s.NumCarry
-    let split (xs: 'a list) = List.take nc xs, xs |> List.skip nc |> List.take nk, List.skip (nc + nk) xs
     let knownArgs = args |> List.map trace.KnownValue
-    let constU, initU, xsU = split (knownArgs |> List.map Option.isNone)
+    let constU, initU, xsU = scanGroups s (knownArgs |> List.map Option.isNone)
     let ny = s.Jaxpr.Jaxpr.OutVars.Length - nk
     let rec settle (carryU: bool list) =
         let parts = partialEvalJaxprWith s.Jaxpr (constU @ carryU @ xsU) (carryU @ List.replicate ny false)

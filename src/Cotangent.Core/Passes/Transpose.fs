@@ -279,10 +279,9 @@ and private pjitTranspose (name: string) (closed: ClosedJaxpr<Prim>) (cts: Tange
 /// from zeros, the carries' cotangents are carried, the linear xs' cotangents are the new ys and
 /// the ys' cotangents the new xs. The body is linear in its carries, so they are always undefined.
 and private scanTranspose (s: ScanParams) (cts: Tangent list) (ins: Primal list) : Tangent option list =
-    let nc, nk = s.NumConsts, s.NumCarry
-    let split (xs: 'a list) = List.take nc xs, xs |> List.skip nc |> List.take nk, List.skip (nc + nk) xs
-    let consts, carries, xs = split ins
-    let constAvals, carryAvals, xAvals = split (s.Jaxpr.Jaxpr.InVars |> List.map (fun v -> v.Aval))
+    let nk = s.NumCarry
+    let consts, carries, xs = scanGroups s ins
+    let constAvals, carryAvals, xAvals = scanGroups s (s.Jaxpr.Jaxpr.InVars |> List.map (fun v -> v.Aval))
     let definedValues (ps: Primal list) = ps |> List.choose (function Defined v -> Some v | Undefined _ -> None)
     let linear (ps: Primal list) (xs: 'a list) = List.zip ps xs |> List.filter (fst >> isUndefined) |> List.map snd
     let residual (ps: Primal list) (xs: 'a list) = List.zip ps xs |> List.filter (fst >> isUndefined >> not) |> List.map snd
@@ -304,7 +303,7 @@ and private scanTranspose (s: ScanParams) (cts: Tangent list) (ins: Primal list)
                 | Undefined _ -> Undefined a) ps avals
         let primals = refill consts constAvals rc @ List.map Undefined carryAvals @ refill xs xAvals rx
         let ctsOut = backwardPassWith s.Jaxpr.Jaxpr (s.Jaxpr.Consts |> List.map Concrete) primals (List.map NonZero (ctCarry @ ctYs))
-        let cConsts, cCarry, cXs = split ctsOut
+        let cConsts, cCarry, cXs = scanGroups s ctsOut
         List.map2 (fun a c -> L.addAny a (instantiate c)) acc (linear consts cConsts) @ List.map instantiate cCarry @ List.map instantiate (linear xs cXs)
     let ysAvals = s.Jaxpr.Jaxpr.OutVars |> List.skip nk |> List.map Atom.aval
     let stepAvals = (resConsts |> List.map Value.aval) @ linConstAvals @ carryAvals @ residual xs xAvals @ ysAvals

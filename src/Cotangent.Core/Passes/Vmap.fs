@@ -131,11 +131,9 @@ and private pjitBatch (name: string) (closed: ClosedJaxpr<Prim>) : BatchRule =
 and private scanBatch (s: ScanParams) : BatchRule =
     fun vals dims ->
         let size = List.zip vals dims |> List.pick (fun (v, d) -> d |> Option.map (fun b -> (Value.aval v).Shape[b]))
-        let fixedCount = s.NumConsts + s.NumCarry
         let at (axis: int) (v: Value, d: int option) = match d with Some b -> moveaxis b axis v, true | None -> v, false
-        let consts = List.zip vals dims |> List.take s.NumConsts |> List.map (at 0)
-        let inits = List.zip vals dims |> List.skip s.NumConsts |> List.take s.NumCarry
-        let xs = List.zip vals dims |> List.skip fixedCount |> List.map (at 1)
+        let consts, inits, xs = scanGroups s (List.zip vals dims)
+        let consts, xs = List.map (at 0) consts, List.map (at 1) xs
         let axisIf (axis: int) (batched: bool) = if batched then Some axis else None
         let rec settle (carried: bool list) =
             let carries = List.map2 (fun (v, d) batched -> if batched then matchAxis size 0 d v else v) inits carried
