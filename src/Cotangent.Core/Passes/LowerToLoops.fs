@@ -251,6 +251,9 @@ let rec private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
     // old one after writing the new). None when the body needs a whole-buffer call.
     let lowerScan (s: ScanParams) (ins: Buffer list) (outs: Buffer list) : VecStmt list option =
         let inner, innerSlots, _ = lower (fst (Fuse.run (Simplify.cleanRegion s.Jaxpr)))
+        // a whole-buffer call runs only at the top level (decided before any buffer is made)
+        if inner.Body |> List.exists (function Call _ | Ext _ -> true | For _ | Load _ | Compute _ | Store _ | Accum _ | Fill _ -> false) then None
+        else
         let step = iv ()
         let fixedCount = s.NumConsts + s.NumCarry
         let taken = ResizeArray<int>()
@@ -283,7 +286,6 @@ let rec private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
         let at (b: Buffer) (a: Addr) =
             let o, off, st = map b
             o, { Offset = a.Offset + off; Terms = if st = 0 then a.Terms else (step, st) :: a.Terms }
-        let mutable callable = true
         let rec rewrite (stmt: VecStmt) : VecStmt =
             match stmt with
             | For l -> For { l with Body = List.map rewrite l.Body }
@@ -297,14 +299,12 @@ let rec private lower (closed: ClosedJaxpr<Op>) : VecProgram * int * int =
                 let value = { Aval = Aval.scalar b.Aval.DType; Data = Backend.Elementwise.convert b.Aval.DType v.Data }
                 For { Iv = i; Lo = 0; Hi = Aval.size b.Aval; Step = 1; Parallel = false; Carried = []
                       Body = [ Store(o, a, Lit value) ]; Yield = []; Results = [] }
-            | Call _ | Ext _ -> callable <- false; stmt
+            | Call _ | Ext _ -> stmt // ruled out above
         let steps = List.map rewrite inner.Body
         for t in taken do planner.Release t
-        if not callable then None
-        else
-            let inits = List.init s.NumCarry (fun i -> copyLoop ins[s.NumConsts + i] outs[i])
-            Some(inits @ [ For { Iv = step; Lo = 0; Hi = s.Length; Step = 1; Parallel = false; Carried = []
-                                 Body = steps @ List.ofSeq carriedBack; Yield = []; Results = [] } ])
+        let inits = List.init s.NumCarry (fun i -> copyLoop ins[s.NumConsts + i] outs[i])
+        Some(inits @ [ For { Iv = step; Lo = 0; Hi = s.Length; Step = 1; Parallel = false; Carried = []
+                             Body = steps @ List.ofSeq carriedBack; Yield = []; Results = [] } ])
     for i in 0 .. eqns.Length - 1 do
         let e = eqns[i]
         let ins = e.Inputs |> List.map bufferOf
