@@ -44,6 +44,10 @@ and [<AbstractClass>] Trace(level: int) =
     abstract Lift: Tracer -> Value
     /// Applies a primitive to arguments that all belong to this trace (raised by `bind`).
     abstract Process: Prim -> Value list -> Value list
+    /// Called once the transformation has returned: drops what the trace accumulated (see
+    /// `withNewTrace`).
+    abstract Release: unit -> unit
+    default this.Release() = ()
 
 /// Compares by reference, hashing a tracer by its key (a table of tracers and arrays: the traces'
 /// constvars and residuals).
@@ -163,6 +167,11 @@ let withNewTrace (make: int -> #Trace) (body: 'T -> 'R) : 'R =
         body trace
     finally
         trace.IsAlive <- false
+        // A trace lives through the whole transformation, so a collection during it promotes the
+        // trace to an old generation while its fields keep taking young equations. Dead, it would
+        // still hold the last of them through the card table until a full collection: every
+        // young collection in the meantime would copy them (a compile's program, twice over).
+        trace.Release()
         TraceState.Stack <- saved
 
 /// Runs `body` with `trace` as the dynamic trace (staging: constants are staged too).
@@ -298,6 +307,11 @@ type JaxprTrace(level: int) =
         else this.ConstVar(a, Concrete a)
 
     override this.Lift t = this.ConstVar(t, Traced t)
+
+    override this.Release() =
+        newestFirst <- []
+        constVars.Clear()
+        constIndex.Clear()
 
     override this.Process prim args =
         let rec atoms (xs: Value list) = match xs with x :: rest -> this.AtomOf x :: atoms rest | [] -> []

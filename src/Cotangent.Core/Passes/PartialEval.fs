@@ -80,6 +80,11 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
     override this.Pure a = Traced(PeTracer(this, Known(Concrete a)))
     override this.Lift t = Traced(PeTracer(this, Known(Traced t)))
 
+    override this.Release() =
+        newestFirst <- []
+        residuals.Clear()
+        residualIndex.Clear()
+
     /// The known value of an argument of this trace, or None when it is unknown.
     member this.KnownValue(v: Value) : Value option =
         match v with
