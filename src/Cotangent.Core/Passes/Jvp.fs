@@ -204,10 +204,19 @@ type JvpTrace(level: int, rules: Prim -> JvpRule) =
 
     member this.Unpack(v: Value) = this.PrimalOf v, this.TangentOf v
 
-    // primals and tangents are read apart, not as a list of pairs: this runs for every bound primitive
-    override this.Process prim args =
-        let outs, touts = rules prim (List.map this.PrimalOf args) (List.map this.TangentOf args)
-        List.map2 (fun p t -> Traced(JvpTracer(this, p, t))) outs touts
+    // Process runs for every bound primitive: its walks over the operands are members, not
+    // closures over the trace, and primals and tangents are read apart, not as a list of pairs
+    member private this.Primals(xs: Value list) = match xs with x :: rest -> this.PrimalOf x :: this.Primals rest | [] -> []
+    member private this.Tangents(xs: Value list) = match xs with x :: rest -> this.TangentOf x :: this.Tangents rest | [] -> []
+
+    /// An output with a zero tangent is returned as its primal, which `bind` would lower it to.
+    member private this.Tracers(outs: Value list, touts: Tangent list) =
+        match outs, touts with
+        | p :: ps, Zero _ :: ts -> p :: this.Tracers(ps, ts)
+        | p :: ps, t :: ts -> Traced(JvpTracer(this, p, t)) :: this.Tracers(ps, ts)
+        | _ -> []
+
+    override this.Process prim args = this.Tracers(rules prim (this.Primals args) (this.Tangents args))
 
 /// jvp of `f` at primals along tangents (None: a symbolic zero). Output zeros are instantiated
 /// only when `instantiate` says so.

@@ -109,16 +109,20 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
             | Unknown _ -> fail "" "partial evaluation read an unknown value as known"
         | other -> other
 
-    // asked for every primitive: answered without an option per argument
+    // Process runs for every bound primitive: its walks over the operands are members, not
+    // closures over the trace, and none makes an option per argument
+    member private this.Knowns(xs: Value list) = match xs with x :: rest -> this.KnownOf x :: this.Knowns rest | [] -> []
+    member private this.Atoms(xs: Value list) = match xs with x :: rest -> this.AtomOf x :: this.Atoms rest | [] -> []
+
     override this.Process prim args =
         let isKnown (v: Value) = match v with Traced(:? PeTracer as t) -> t.PVal.IsKnown | _ -> true
-        if List.forall isKnown args then
-            bind prim (List.map this.KnownOf args) |> List.map (fun v -> Traced(PeTracer(this, Known v)))
+        // known outputs are returned as the values below, which `bind` would lower them to
+        if List.forall isKnown args then bind prim (this.Knowns args)
         else
             match prim with
             | Pjit(name, closed) -> pjitRule this name closed args
             | Scan scan -> scanRule this scan args
-            | _ -> this.Stage(prim, args |> List.map this.AtomOf)
+            | _ -> this.Stage(prim, this.Atoms args)
 
 /// An input of a partially evaluated function: known, or unknown of an aval.
 type PartialInput =

@@ -59,15 +59,21 @@ type BatchTrace(level: int, axisSize: int, rules: Prim -> BatchRule) =
 
     member this.Unpack(v: Value) = this.ValueOf v, this.DimOf v
 
-    // values and axes are read apart, not as a list of pairs: this runs for every bound primitive
+    // Process runs for every bound primitive: its walks over the operands are members, not
+    // closures over the trace, and values and axes are read apart, not as a list of pairs
+    member private this.Values(xs: Value list) = match xs with x :: rest -> this.ValueOf x :: this.Values rest | [] -> []
+    member private this.Dims(xs: Value list) = match xs with x :: rest -> this.DimOf x :: this.Dims rest | [] -> []
+    member private this.AnyBatched(xs: Value list) = match xs with x :: rest -> (this.DimOf x).IsSome || this.AnyBatched rest | [] -> false
+
+    member private this.Tracers(outs: Value list, dims: int option list) =
+        match outs, dims with
+        | v :: vs, d :: ds -> Traced(BatchTracer(this, v, d)) :: this.Tracers(vs, ds)
+        | _ -> []
+
     override this.Process prim args =
-        let vals = List.map this.ValueOf args
-        let dims = List.map this.DimOf args
-        let batched v d = Traced(BatchTracer(this, v, d))
-        if List.forall Option.isNone dims then bind prim vals |> List.map (fun v -> batched v None)
-        else
-            let outs, outDims = rules prim vals dims
-            List.map2 batched outs outDims
+        // unbatched outputs are returned as the plain values, which `bind` would lower them to
+        if not (this.AnyBatched args) then bind prim (this.Values args)
+        else this.Tracers(rules prim (this.Values args) (this.Dims args))
 
 /// `f` applied to batched values (batch axes `dims`, at least one Some): the outputs and their
 /// batch axes, where the rules left them.
