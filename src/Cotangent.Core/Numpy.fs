@@ -121,9 +121,13 @@ let broadcastTo (target: int[]) (x: Value) =
         L.broadcastInDim (List.ofArray target) [ offset .. target.Length - 1 ] x
 
 let private binary (op: Value -> Value -> Value) (x: Value) (y: Value) =
-    match promoteShapes (promoteDtypes [ x; y ]) with
-    | [ a; b ] -> op a b
-    | _ -> failwith "unreachable: two operands in, two out"
+    let a, b = Value.aval x, Value.aval y
+    // operands of one dtype, weak type and rank need no promotion (a traced loop's every step)
+    if a.DType = b.DType && a.Weak = b.Weak && a.Shape.Length = b.Shape.Length then op x y
+    else
+        match promoteShapes (promoteDtypes [ x; y ]) with
+        | [ a; b ] -> op a b
+        | _ -> failwith "unreachable: two operands in, two out"
 
 /// A binary op on operands promoted to a common float dtype and broadcast.
 let private inexactBinary (op: Value -> Value -> Value) (x: Value) (y: Value) =

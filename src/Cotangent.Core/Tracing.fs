@@ -42,7 +42,10 @@ and [<AbstractClass>] Trace(level: int) =
     abstract Pure: NdArray -> Value
     /// A tracer of a lower-level trace entering this one.
     abstract Lift: Tracer -> Value
-    /// Applies a primitive to arguments that all belong to this trace (raised by `bind`).
+    /// Applies a primitive to arguments of this trace or below. `bind` does not raise the others
+    /// (most operands of a transformed program are residuals and constants from below, and a
+    /// tracer made for each use would be thrown away at once): Process reads them as its Pure and
+    /// Lift would make them.
     abstract Process: Prim -> Value list -> Value list
     /// Called once the transformation has returned: drops what the trace accumulated (see
     /// `withNewTrace`).
@@ -211,15 +214,14 @@ let fullLower (v: Value) : Value =
     | Concrete _ -> v
     | Traced t -> match t.Lowered() with ValueSome lower -> lower | ValueNone -> v
 
-/// `List.map (fullRaise trace) xs`, but `xs` itself when every element is already of `trace`
-/// (bind raises every operand list, and most need nothing; no closure is made either).
-let rec private raiseAll (trace: Trace) (xs: Value list) : Value list =
+/// Checks that every operand can enter `trace` (fullRaise's check, without raising): constants
+/// and tracers of lower levels can; a tracer of another trace at this level or above has leaked.
+let rec private checkRaisable (trace: Trace) (xs: Value list) =
     match xs with
-    | [] -> xs
-    | x :: rest ->
-        let y = fullRaise trace x
-        let rest' = raiseAll trace rest
-        if obj.ReferenceEquals(y, x) && obj.ReferenceEquals(rest', rest) then xs else y :: rest'
+    | Traced t :: _ when not (obj.ReferenceEquals(t.Trace, trace)) && t.Trace.Level >= trace.Level ->
+        fail "" $"a tracer of level {t.Trace.Level} met a trace of level {trace.Level}: a traced value from one transformation leaked into another"
+    | _ :: rest -> checkRaisable trace rest
+    | [] -> ()
 
 /// `List.map fullLower xs`, but `xs` itself when nothing lowers.
 let rec private lowerAll (xs: Value list) : Value list =
@@ -238,7 +240,8 @@ let bind (prim: Prim) (args: Value list) : Value list =
         if obj.ReferenceEquals(trace, evalTrace) then
             evalTrace.Process prim args
         else
-            trace.Process prim (raiseAll trace args) |> lowerAll
+            checkRaisable trace args
+            trace.Process prim args |> lowerAll
     with :? CotangentException as e when e.CallSite.IsNone ->
         raise (CotangentException(e.Primitive, e.Detail, userCallSite ()))
 

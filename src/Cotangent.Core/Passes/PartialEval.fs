@@ -88,7 +88,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
     /// The known value of an argument of this trace, or None when it is unknown.
     member this.KnownValue(v: Value) : Value option =
         match v with
-        | Traced(:? PeTracer as t) ->
+        | Traced(:? PeTracer as t) when obj.ReferenceEquals(t.Trace, this) ->
             match t.PVal with
             | Known k -> Some k
             | Unknown _ -> None
@@ -103,7 +103,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
     /// An argument's known value; only for arguments known to be known.
     member private this.KnownOf(v: Value) : Value =
         match v with
-        | Traced(:? PeTracer as t) ->
+        | Traced(:? PeTracer as t) when obj.ReferenceEquals(t.Trace, this) ->
             match t.PVal with
             | Known k -> k
             | Unknown _ -> fail "" "partial evaluation read an unknown value as known"
@@ -111,13 +111,17 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
 
     // Process runs for every bound primitive: its walks over the operands are members, not
     // closures over the trace, and none makes an option per argument
+    member private this.AllKnown(xs: Value list) =
+        match xs with
+        | Traced(:? PeTracer as t) :: _ when obj.ReferenceEquals(t.Trace, this) && not t.PVal.IsKnown -> false
+        | _ :: rest -> this.AllKnown rest
+        | [] -> true
     member private this.Knowns(xs: Value list) = match xs with x :: rest -> this.KnownOf x :: this.Knowns rest | [] -> []
     member private this.Atoms(xs: Value list) = match xs with x :: rest -> this.AtomOf x :: this.Atoms rest | [] -> []
 
     override this.Process prim args =
-        let isKnown (v: Value) = match v with Traced(:? PeTracer as t) -> t.PVal.IsKnown | _ -> true
         // known outputs are returned as the values below, which `bind` would lower them to
-        if List.forall isKnown args then bind prim (this.Knowns args)
+        if this.AllKnown args then bind prim (this.Knowns args)
         else
             match prim with
             | Pjit(name, closed) -> pjitRule this name closed args

@@ -39,7 +39,7 @@ let private transposeBy (perm: int list) (x: Value) = if perm = [ 0 .. perm.Leng
 /// _unbroadcast: sums a cotangent over the dimensions its operand was broadcast along.
 let unbroadcast (aval: Aval) (x: Value) =
     let xs = (Value.aval x).Shape
-    if xs = aval.Shape then x
+    if Shape.equal xs aval.Shape then x
     elif aval.Shape.Length = 0 then L.reduceSum [ 0 .. xs.Length - 1 ] x
     else
         let dims = [ 0 .. xs.Length - 1 ] |> List.filter (fun i -> xs[i] <> aval.Shape[i])
