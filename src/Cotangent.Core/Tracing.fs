@@ -141,15 +141,17 @@ type private TraceState() =
     [<ThreadStatic; DefaultValue>]
     static val mutable private stack: Trace list
 
+    // a Trace, not an option, so that bind reads it as it is: null when none
     [<ThreadStatic; DefaultValue>]
-    static val mutable private dynamic: Trace option
+    static val mutable private dynamic: Trace
 
     static member Stack
         with get () = match box TraceState.stack with null -> [] | _ -> TraceState.stack
         and set v = TraceState.stack <- v
 
+    /// The dynamic trace, or null.
     static member Dynamic
-        with get () = match box TraceState.dynamic with null -> None | _ -> TraceState.dynamic
+        with get () = TraceState.dynamic
         and set v = TraceState.dynamic <- v
 
 let evalTrace: Trace = EvalTrace()
@@ -180,24 +182,25 @@ let withNewTrace (make: int -> #Trace) (body: 'T -> 'R) : 'R =
 /// Runs `body` with `trace` as the dynamic trace (staging: constants are staged too).
 let withDynamic (trace: Trace) (body: unit -> 'R) : 'R =
     let saved = TraceState.Dynamic
-    TraceState.Dynamic <- Some trace
+    TraceState.Dynamic <- trace
     try
         body ()
     finally
         TraceState.Dynamic <- saved
 
 let private topTrace (prim: Prim) (args: Value list) : Trace =
-    let mutable top =
-        match TraceState.Dynamic with
-        | Some d -> d
-        | None -> evalTrace
-    for a in args do
-        match a with
+    let dynamic = TraceState.Dynamic
+    let mutable top = if isNull (box dynamic) then evalTrace else dynamic
+    let mutable rest = args
+    while not rest.IsEmpty do
+        match rest.Head with
         | Traced t ->
-            if not t.Trace.IsAlive then
+            let trace = t.Trace
+            if not trace.IsAlive then
                 fail (Lax.name prim) $"got a tracer ({Aval.str t.Aval}) whose transformation has already returned; a traced value escaped its function (stored in a field or a closure?)"
-            if t.Trace.Level > top.Level then top <- t.Trace
+            if trace.Level > top.Level then top <- trace
         | Concrete _ -> ()
+        rest <- rest.Tail
     top
 
 /// Brings `v` into `trace`: constants via Pure, lower-level tracers via Lift.

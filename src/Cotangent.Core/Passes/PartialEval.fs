@@ -158,9 +158,13 @@ let rec traceToJaxprPartial (f: Value list -> Value list) (inputs: PartialInput 
         let jaxpr =
             // JAX emits only what the outputs reach
             Dce.dceJaxpr { ConstVars = residuals |> List.map fst; InVars = List.choose id invars; Eqns = trace.Eqns; OutVars = outAtoms } |> fst
-        let residualValue = VarTable<Value>()
-        for r, value in residuals do residualValue[r] <- value
-        let values = jaxpr.ConstVars |> List.map (fun v -> residualValue[v])
+        // dce keeps constvars in their order: the kept ones' values are one walk along the residuals
+        let rec valuesOf (kept: Var list) (all: (Var * Value) list) =
+            match kept, all with
+            | [], _ -> []
+            | k :: ks, (r, value) :: rs -> if k.Id = r.Id then value :: valuesOf ks rs else valuesOf kept rs
+            | _ :: _, [] -> fail "linearize" "dce kept a constvar that is not a residual"
+        let values = valuesOf jaxpr.ConstVars residuals
         let known =
             outs |> List.map (fun v ->
                 match fullLower v with
