@@ -93,7 +93,8 @@ let internal broadcastBatcher (prim: Prim) : BatchRule =
             match vs, ds with
             | v :: vs, d :: ds ->
                 let s = shapeOf v
-                (s.Length = 0 || (d = bdim && Shape.equal s shape)) && aligned vs ds
+                let sameDim = match d, bdim with Some a, Some b -> a = b | None, None -> true | _ -> false
+                (s.Length = 0 || (sameDim && Shape.equal s shape)) && aligned vs ds
             | _ -> true
         if aligned vals dims then
             allAt bdim (bind prim vals)

@@ -100,7 +100,7 @@ let private unary2 (f: Value -> Value -> Value -> Value) = [ Some(fun g ans (ps:
 /// _maybe_broadcast: the tangent of an operand broadcast to the output's shape.
 let private maybeBroadcast (shape: int[]) (x: Value) =
     let s = (Value.aval x).Shape
-    if s = shape then x
+    if Shape.equal s shape then x
     elif s.Length = 0 then L.broadcastInDim (List.ofArray shape) [] x
     else
         let keep = [ 0 .. s.Length - 1 ] |> List.filter (fun i -> s[i] = shape[i])
