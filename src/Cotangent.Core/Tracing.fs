@@ -267,6 +267,18 @@ let staged (prim: Prim) (inputs: Atom list) : Eqn<Prim> =
         | many -> List.map Var.fresh many
     { Op = prim; Inputs = inputs; Outs = outs; Source = None }
 
+/// The avals of values.
+let rec avalsOf (xs: Value list) = match xs with x :: rest -> Value.aval x :: avalsOf rest | [] -> []
+
+/// The equation applying `prim` to `inputs`, whose outputs have the avals `outAvals` (the type
+/// rule's, run by the caller before it made `inputs`).
+let stagedAs (prim: Prim) (inputs: Atom list) (outAvals: Aval list) : Eqn<Prim> =
+    let outs =
+        match outAvals with
+        | [ a ] -> [ Var.fresh a ]
+        | many -> List.map Var.fresh many
+    { Op = prim; Inputs = inputs; Outs = outs; Source = None }
+
 /// A staged equation's outputs as tracers (`wrap` makes one).
 let inline tracers ([<InlineIfLambda>] wrap: Var -> Value) (outs: Var list) : Value list =
     match outs with
@@ -319,9 +331,14 @@ type JaxprTrace(level: int) =
         constVars.Clear()
         constIndex.Clear()
 
+    member private this.Atoms(xs: Value list) = match xs with x :: rest -> this.AtomOf x :: this.Atoms rest | [] -> []
+
     override this.Process prim args =
-        let rec atoms (xs: Value list) = match xs with x :: rest -> this.AtomOf x :: atoms rest | [] -> []
-        let e = staged prim (atoms args)
+        // The type rule runs before the equation's parts are made, so that its garbage does not
+        // lie between them: a collection during a trace finds thousands of equations alive, and
+        // moves the parts of each as one block when they lie together.
+        let outAvals = LaxTypes.abstractEval prim (avalsOf args)
+        let e = stagedAs prim (this.Atoms args) outAvals
         newestFirst <- e :: newestFirst
         tracers (fun v -> Traced(JaxprTracer(this, Var v))) e.Outs
 

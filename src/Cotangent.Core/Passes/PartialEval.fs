@@ -95,8 +95,9 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
         | other -> Some other
 
     /// Stages `prim` applied to `inputs` into the unknown jaxpr; its outputs are unknown.
-    member this.Stage(prim: Prim, inputs: Atom list) : Value list =
-        let e = staged prim inputs
+    member this.Stage(prim: Prim, inputs: Atom list) : Value list = this.Add(staged prim inputs)
+
+    member private this.Add(e: Eqn<Prim>) =
         newestFirst <- e :: newestFirst
         tracers (fun v -> Traced(PeTracer(this, Unknown(Var v)))) e.Outs
 
@@ -126,7 +127,10 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
             match prim with
             | Pjit(name, closed) -> pjitRule this name closed args
             | Scan scan -> scanRule this scan args
-            | _ -> this.Stage(prim, this.Atoms args)
+            // the type rule before the equation's parts, as JaxprTrace.Process orders them
+            | _ ->
+                let outAvals = LaxTypes.abstractEval prim (avalsOf args)
+                this.Add(stagedAs prim (this.Atoms args) outAvals)
 
 /// An input of a partially evaluated function: known, or unknown of an aval.
 type PartialInput =
