@@ -231,19 +231,23 @@ let rec backwardPassWith (jaxpr: Jaxpr<Prim>) (consts: Value list) (args: Primal
                 primals[v] <- p
                 p
     List.iter2 (fun a c -> write a (Some c)) jaxpr.OutVars cts
+    let anyNonZero (cts: Tangent list) = cts |> List.exists (function NonZero _ -> true | Zero _ -> false)
+    // read only for an equation whose cotangent is not a symbolic zero
+    let primalsOf (eqn: Eqn<Prim>) = List.map readPrimal eqn.Inputs
     for k in eqns.Length - 1 .. -1 .. 0 do
         let eqn = eqns[k]
-        let ins = eqn.Inputs |> List.map readPrimal
-        match eqn.Op, eqn.Outs |> List.map read with
-        | Pjit(name, closed), outCts ->
-            if outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) then
-                List.iter2 write eqn.Inputs (pjitTranspose name closed outCts ins)
-        | Scan scan, outCts ->
-            if outCts |> List.exists (function NonZero _ -> true | Zero _ -> false) then
-                List.iter2 write eqn.Inputs (scanTranspose scan outCts ins)
-        | _, [ NonZero t ] -> List.iter2 write eqn.Inputs (rule eqn.Op t ins)
-        | _, [ Zero _ ] -> ()
-        | _, outs -> fail (Lax.name eqn.Op) $"transpose of a primitive with {outs.Length} outputs"
+        match eqn.Op, eqn.Outs with
+        | Pjit(name, closed), outs ->
+            let outCts = List.map read outs
+            if anyNonZero outCts then List.iter2 write eqn.Inputs (pjitTranspose name closed outCts (primalsOf eqn))
+        | Scan scan, outs ->
+            let outCts = List.map read outs
+            if anyNonZero outCts then List.iter2 write eqn.Inputs (scanTranspose scan outCts (primalsOf eqn))
+        | op, [ out ] ->
+            match read out with
+            | NonZero t -> List.iter2 write eqn.Inputs (rule op t (primalsOf eqn))
+            | Zero _ -> ()
+        | op, outs -> fail (Lax.name op) $"transpose of a primitive with {outs.Length} outputs"
     jaxpr.InVars |> List.map read
 
 /// _pjit_transpose: one pjit (JAX keeps the name) of the region's backward pass, taking the
