@@ -32,7 +32,7 @@ let private emitRun (cx: Context) (bind: Prim -> Atom list -> Var list) (resolve
             | Invariant _ | Element _ -> ()
     let readAfter r q o =
         let inside = localReads[q][o] + (if r < trips - 1 then carriedReads[q][o] else 0)
-        cx.Uses.GetValueOrDefault((at r q).Outs[o], 0) > inside
+        cx.Uses[cx.OutputAt[start + r * period + q] + o] > inside
     let isCarry q o = plan.Carries |> List.exists (fun (cq, co, _) -> cq = q && co = o)
     let padded = [ for p in 0 .. period - 1 do match roles[p], sources[p] with PadYs _, [| Local(q, o); _ |] -> yield q, o | _ -> () ]
     let ys =
@@ -145,17 +145,46 @@ let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
     use sigs = Scratch.zeroed<int> scratch.Length
     use next = Scratch.zeroed<int> scratch.Length
     let eqns, n = scratch.Items, scratch.Length
-    let cx = { Eqns = eqns; DefinedAt = VarTable(); Uses = VarTable(); Generated = VarTable(); ElementOf = VarTable() }
-    let read (a: Atom) = match a with Var v -> cx.Uses[v] <- cx.Uses.GetValueOrDefault(v, 0) + 1 | Lit _ -> ()
-    let generated (a: Atom) = match a with Var v -> cx.Generated.ContainsKey v | Lit _ -> true
+    let mutable operands, outputs = 0, 0
+    for i in 0 .. n - 1 do
+        operands <- operands + eqns[i].Inputs.Length
+        outputs <- outputs + eqns[i].Outs.Length
+    use operandAt = Scratch.zeroed<int> n
+    use producer = Scratch.zeroed<int> operands
+    use producerOut = Scratch.zeroed<int> operands
+    use outputAt = Scratch.zeroed<int> n
+    use uses = Scratch.zeroed<int> outputs
+    use generated = Scratch.zeroed<bool> outputs
+    let cx =
+        { Eqns = eqns; OperandAt = operandAt.Items; Producer = producer.Items; ProducerOut = producerOut.Items
+          OutputAt = outputAt.Items; Uses = uses.Items; Generated = generated.Items; ElementOf = VarTable() }
+    // each equation output's equation index and output position
+    let definedAt = VarTable<struct (int * int)>()
+    let producerOf (a: Atom) =
+        match a with
+        | Var v -> (match definedAt.TryGetValue v with | true, def -> def | _ -> struct (-1, 0))
+        | Lit _ -> struct (-1, 0)
+    let mutable operand, output = 0, 0
     for i in 0 .. n - 1 do
         let e = eqns[i]
-        List.iter read e.Inputs
-        e.Outs |> List.iteri (fun o v -> cx.DefinedAt[v] <- struct (i, o))
-        if (Lax.regions e.Op).IsEmpty && List.forall generated e.Inputs then
-            for v in e.Outs do cx.Generated[v] <- true
+        operandAt[i] <- operand
+        outputAt[i] <- output
+        let mutable fromLiterals = (Lax.regions e.Op).IsEmpty
+        for a in e.Inputs do
+            let struct (at, out) = producerOf a
+            producer[operand] <- at
+            producerOut[operand] <- out
+            if at >= 0 then uses[outputAt[at] + out] <- uses[outputAt[at] + out] + 1
+            fromLiterals <- fromLiterals && (match a with Lit _ -> true | Var _ -> at >= 0 && generated[outputAt[at] + out])
+            operand <- operand + 1
+        for v in e.Outs do
+            definedAt[v] <- struct (i, output - outputAt[i])
+            generated[output] <- fromLiterals
+            output <- output + 1
         sigs[i] <- signature e
-    List.iter read jaxpr.OutVars
+    for a in jaxpr.OutVars do
+        let struct (at, out) = producerOf a
+        if at >= 0 then uses[outputAt[at] + out] <- uses[outputAt[at] + out] + 1
     let last = Dictionary<int, int>()
     for i in n - 1 .. -1 .. 0 do
         next[i] <- last.GetValueOrDefault(sigs[i], -1)

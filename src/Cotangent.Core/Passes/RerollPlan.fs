@@ -43,12 +43,18 @@ type internal Plan =
 
 type internal Context =
     { Eqns: Eqn<Prim>[]
-      /// each equation output's equation index and output position
-      DefinedAt: VarTable<struct (int * int)>
-      Uses: VarTable<int>
-      /// values computed from literals and iotas alone (one-hot bases, masks): simplify folds
-      /// each step's slice of them when unrolled, so a run does not stack them as xs
-      Generated: VarTable<bool>
+      /// operand k of equation i is slot OperandAt[i] + k of Producer and ProducerOut: the index
+      /// of the equation defining it (-1: an input, a constvar or a literal) and which output
+      OperandAt: int[]
+      Producer: int[]
+      ProducerOut: int[]
+      /// output o of equation i is slot OutputAt[i] + o of Uses and Generated: how many operands
+      /// (and program outputs) read it, and whether it is computed from literals and iotas alone
+      /// (one-hot bases, masks: simplify folds each step's slice of them when unrolled, so a run
+      /// does not stack them as xs)
+      OutputAt: int[]
+      Uses: int[]
+      Generated: bool[]
       /// outputs of rolled blocks read after their run: the stacked ys holding them, and where
       ElementOf: VarTable<struct (Var * int)> }
 
@@ -104,31 +110,26 @@ let private isZero (a: NdArray) = NdArray.toFloats a |> Array.forall ((=) 0.0)
 let private classify (cx: Context) (start: int) (period: int) (trips: int) : Plan option =
     let at r p = cx.Eqns[start + r * period + p]
     let stop = start + trips * period
-    let isAt (v: Var) r q o =
-        match cx.DefinedAt.TryGetValue v with
-        | true, struct (i, out) -> i = start + r * period + q && out = o
-        | _ -> false
-    let inRun (a: Atom) =
-        match a with
-        | Var v -> (match cx.DefinedAt.TryGetValue v with | true, struct (i, _) -> i >= start && i < stop | _ -> false)
-        | Lit _ -> false
     let elementOf (a: Atom) =
         match a with
         | Var v -> (match cx.ElementOf.TryGetValue v with | true, e -> ValueSome e | _ -> ValueNone)
         | Lit _ -> ValueNone
+    let inRun (i: int) = i >= start && i < stop
     let source p j : Source voption =
         let operand r = List.item j (at r p).Inputs
+        let slot r = cx.OperandAt[start + r * period + p] + j
         let rec all r (f: int -> Atom -> bool) = r >= trips || (f r (operand r) && all (r + 1) f)
-        let a0 = operand 0
-        match operand 1 with
-        | Var v1 when inRun (Var v1) ->
-            let struct (i, o) = cx.DefinedAt[v1]
-            let r1, q = (i - start) / period, (i - start) % period
-            if r1 = 1 && all 0 (fun r a -> match a with Var v -> isAt v r q o | Lit _ -> false) then ValueSome(Local(q, o))
-            elif r1 = 0 && not (inRun a0) && all 1 (fun r a -> match a with Var v -> isAt v (r - 1) q o | Lit _ -> false) then
-                ValueSome(Carried(q, o, a0))
+        // blocks r.. read output o of the equation at q of block r + lag (0: their own, -1: the previous)
+        let rec reads r lag q o =
+            r >= trips || (cx.Producer[slot r] = start + (r + lag) * period + q && cx.ProducerOut[slot r] = o && reads (r + 1) lag q o)
+        let i1 = cx.Producer[slot 1]
+        if inRun i1 then
+            let r1, q, o = (i1 - start) / period, (i1 - start) % period, cx.ProducerOut[slot 1]
+            if r1 = 1 && reads 0 0 q o then ValueSome(Local(q, o))
+            elif r1 = 0 && not (inRun cx.Producer[slot 0]) && reads 1 -1 q o then ValueSome(Carried(q, o, operand 0))
             else ValueNone
-        | a1 ->
+        else
+            let a0, a1 = operand 0, operand 1
             if all 0 (fun _ a -> sameAtom a a0) then ValueSome(Invariant a0)
             else
                 match elementOf a0, elementOf a1 with
@@ -146,7 +147,9 @@ let private classify (cx: Context) (start: int) (period: int) (trips: int) : Pla
     let varies = Array.init period (fun p -> let op0 = (at 0 p).Op in not (everyBlock (fun r -> let op = (at r p).Op in obj.ReferenceEquals(op, op0) || op = op0)))
     let movable p =
         match (at 0 p).Op, (at 0 p).Inputs with
-        | Slice _, [ Var x ] -> not (cx.Generated.ContainsKey x)
+        | Slice _, [ Var _ ] ->
+            let s = cx.OperandAt[start + p]
+            cx.Producer[s] < 0 || not cx.Generated[cx.OutputAt[cx.Producer[s]] + cx.ProducerOut[s]]
         | Pad _, _ -> true
         | _ -> false
     let mutable ok = Seq.forall (fun p -> not varies[p] || movable p) (seq { 0 .. period - 1 })
@@ -165,7 +168,7 @@ let private classify (cx: Context) (start: int) (period: int) (trips: int) : Pla
     if not ok then None
     else
     let roles = Array.create period InBody
-    let uses (v: Var) = cx.Uses.GetValueOrDefault(v, 0)
+    let uses r p = cx.Uses[cx.OutputAt[start + r * period + p]]
     for p in 0 .. period - 1 do
         let op0 = (at 0 p).Op
         if ok && varies[p] then
@@ -189,7 +192,7 @@ let private classify (cx: Context) (start: int) (period: int) (trips: int) : Pla
                 match moving (configs |> Array.map (List.map (fun (lo, _, _) -> lo))), moving (configs |> Array.map (List.map (fun (_, hi, _) -> hi))), into with
                 | ValueSome(struct (axis, d)), ValueSome(struct (axis2, d2)), Some p2
                     when axis = axis2 && d2 = -d && abs d = width[axis]
-                         && everyBlock (fun r -> uses (at r p).Outs.Head = 1 && (r = trips - 1 || uses (at r p2).Outs.Head = 1)) ->
+                         && everyBlock (fun r -> uses r p = 1 && (r = trips - 1 || uses r p2 = 1)) ->
                     roles[p] <- PadYs(axis, d, p2)
                     roles[p2] <- Accumulate p
                 | _ -> ok <- false
