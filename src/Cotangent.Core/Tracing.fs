@@ -285,6 +285,58 @@ let inline tracers ([<InlineIfLambda>] wrap: Var -> Value) (outs: Var list) : Va
     | [ v ] -> [ wrap v ]
     | _ -> List.map wrap outs
 
+let rec private sameAvals (xs: Value list) (avals: Aval list) =
+    match xs, avals with
+    | x :: xs, a :: avals -> obj.ReferenceEquals(Value.aval x, a) && sameAvals xs avals
+    | [], [] -> true
+    | _ -> false
+
+/// What a staging trace accumulates: its equations in order, in pages of 1024 (no list cell per
+/// equation while tracing, no array of a 26k-equation program's length on the large-object
+/// heap), and the type rule's last operand avals and answer, reused for operands of the same
+/// avals (and the same primitive object): what a traced loop stages again and again.
+[<Sealed>]
+type StagedEqns() =
+    let pages = ResizeArray<Eqn<Prim>[]>()
+    let mutable count = 0
+    let mutable lastPrim: obj | null = null
+    let mutable lastIns: Aval list = []
+    let mutable lastOuts: Aval list = []
+
+    member _.Add(e: Eqn<Prim>) =
+        if count % 1024 = 0 then pages.Add(Array.zeroCreate 1024)
+        pages[count / 1024][count % 1024] <- e
+        count <- count + 1
+
+    /// The equations in order.
+    member _.ToList() =
+        let mutable eqns = []
+        for i in count - 1 .. -1 .. 0 do
+            eqns <- pages[i / 1024][i % 1024] :: eqns
+        eqns
+
+    /// LaxTypes.abstractEval of `prim` on the avals of `args`.
+    member _.TypeOf(prim: Prim, args: Value list) =
+        let sameIns = sameAvals args lastIns
+        if sameIns && obj.ReferenceEquals(prim, lastPrim) then lastOuts
+        else
+            let ins = if sameIns then lastIns else avalsOf args
+            let outs = LaxTypes.abstractEval prim ins
+            lastPrim <- prim
+            lastIns <- ins
+            lastOuts <- outs
+            outs
+
+    /// Drops everything, page contents too: a page promoted to an old generation and left
+    /// holding equations would keep them through the card table (see withNewTrace).
+    member _.Clear() =
+        for page in pages do System.Array.Clear page
+        pages.Clear()
+        count <- 0
+        lastPrim <- null
+        lastIns <- []
+        lastOuts <- []
+
 /// A tracer that stands for an atom (a var or an inline literal) of the jaxpr being built.
 type JaxprTracer(trace: Trace, atom: Atom) =
     inherit Tracer(trace)
@@ -295,9 +347,7 @@ type JaxprTracer(trace: Trace, atom: Atom) =
 /// them); other constants and tracers of enclosing traces become constvars, one per value.
 type JaxprTrace(level: int) =
     inherit Trace(level)
-    // newest first: a list grows without copies, where a ResizeArray of 26k equations would
-    // regrow on the large-object heap
-    let mutable newestFirst: Eqn<Prim> list = []
+    let eqns = StagedEqns()
     let constVars = ResizeArray<Var * Value>()
     let constIndex = Dictionary<obj, Var>(byIdentity)
 
@@ -310,7 +360,7 @@ type JaxprTrace(level: int) =
             constVars.Add((v, value))
             Traced(JaxprTracer(this, Var v))
 
-    member this.Eqns = List.rev newestFirst
+    member this.Eqns = eqns.ToList()
     member this.ConstVars = constVars |> Seq.map fst |> List.ofSeq
     member this.ConstValues = constVars |> Seq.map snd |> List.ofSeq
 
@@ -327,7 +377,7 @@ type JaxprTrace(level: int) =
     override this.Lift t = this.ConstVar(t, Traced t)
 
     override this.Release() =
-        newestFirst <- []
+        eqns.Clear()
         constVars.Clear()
         constIndex.Clear()
 
@@ -337,9 +387,9 @@ type JaxprTrace(level: int) =
         // The type rule runs before the equation's parts are made, so that its garbage does not
         // lie between them: a collection during a trace finds thousands of equations alive, and
         // moves the parts of each as one block when they lie together.
-        let outAvals = LaxTypes.abstractEval prim (avalsOf args)
+        let outAvals = eqns.TypeOf(prim, args)
         let e = stagedAs prim (this.Atoms args) outAvals
-        newestFirst <- e :: newestFirst
+        eqns.Add e
         tracers (fun v -> Traced(JaxprTracer(this, Var v))) e.Outs
 
 /// Stages `f` applied to fresh inputs of `inAvals` into a jaxpr. Returns the jaxpr and the

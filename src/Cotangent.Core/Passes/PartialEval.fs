@@ -38,8 +38,7 @@ type PeTracer(trace: Trace, pval: PartialVal) =
 type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Value list -> Value list,
              scanRule: PeTrace -> ScanParams -> Value list -> Value list) =
     inherit Trace(level)
-    // newest first, as in JaxprTrace
-    let mutable newestFirst: Eqn<Prim> list = []
+    let eqns = StagedEqns()
     let residuals = ResizeArray<Var * Value>()
     let residualIndex = Dictionary<obj, Var>(byIdentity)
 
@@ -74,14 +73,14 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
         let v = Var.fresh aval
         v, Traced(PeTracer(this, Unknown(Var v)))
 
-    member this.Eqns = List.rev newestFirst
+    member this.Eqns = eqns.ToList()
     member this.Residuals = List.ofSeq residuals
 
     override this.Pure a = Traced(PeTracer(this, Known(Concrete a)))
     override this.Lift t = Traced(PeTracer(this, Known(Traced t)))
 
     override this.Release() =
-        newestFirst <- []
+        eqns.Clear()
         residuals.Clear()
         residualIndex.Clear()
 
@@ -98,7 +97,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
     member this.Stage(prim: Prim, inputs: Atom list) : Value list = this.Add(staged prim inputs)
 
     member private this.Add(e: Eqn<Prim>) =
-        newestFirst <- e :: newestFirst
+        eqns.Add e
         tracers (fun v -> Traced(PeTracer(this, Unknown(Var v)))) e.Outs
 
     /// An argument's known value; only for arguments known to be known.
@@ -129,7 +128,7 @@ type PeTrace(level: int, pjitRule: PeTrace -> string -> ClosedJaxpr<Prim> -> Val
             | Scan scan -> scanRule this scan args
             // the type rule before the equation's parts, as JaxprTrace.Process orders them
             | _ ->
-                let outAvals = LaxTypes.abstractEval prim (avalsOf args)
+                let outAvals = eqns.TypeOf(prim, args)
                 this.Add(stagedAs prim (this.Atoms args) outAvals)
 
 /// An input of a partially evaluated function: known, or unknown of an aval.
