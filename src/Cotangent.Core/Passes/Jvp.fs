@@ -214,7 +214,8 @@ type JvpTrace(level: int, rules: Prim -> JvpRule) =
         match outs, touts with
         | p :: ps, Zero _ :: ts -> p :: this.Tracers(ps, ts)
         | p :: ps, t :: ts -> Traced(JvpTracer(this, p, t)) :: this.Tracers(ps, ts)
-        | _ -> []
+        | [], [] -> []
+        | _ -> fail "jvp" "a jvp rule returned a different number of primal and tangent outputs"
 
     override this.Process prim args = this.Tracers(rules prim (this.Primals args) (this.Tangents args))
 

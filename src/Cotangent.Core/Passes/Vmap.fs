@@ -68,7 +68,8 @@ type BatchTrace(level: int, axisSize: int, rules: Prim -> BatchRule) =
     member private this.Tracers(outs: Value list, dims: int option list) =
         match outs, dims with
         | v :: vs, d :: ds -> Traced(BatchTracer(this, v, d)) :: this.Tracers(vs, ds)
-        | _ -> []
+        | [], [] -> []
+        | _ -> fail "vmap" "a batching rule returned a different number of outputs and batch axes"
 
     override this.Process prim args =
         // unbatched outputs are returned as the plain values, which `bind` would lower them to
