@@ -136,4 +136,57 @@ internal static class CompileStages
             Console.WriteLine($"  {stage,-18} gen0/1/2 {gens[0]}/{gens[1]}/{gens[2]}  promoted {promoted / checks,5:F1} MB each  pause {pause / compiles,6:F1} ms per compile");
         Console.WriteLine($"  all stages: {byStage.Values.Sum(t => t.Gens.Sum()) / (double)compiles:F2} collections and {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / compiles:F1} ms of pause per compile; compile median {times[compiles / 2]:F1} ms, mean {times.Average():F1} ms");
     }
+
+    /// <summary>`--probe warm`: fresh JacRev compiles in this process, a full collection before each
+    /// (not timed), their medians by tens: how many compiles the .NET JIT takes to optimize the
+    /// compiler's own code, and a compile's time with no collection in it.</summary>
+    public static void Warmup(int compiles)
+    {
+        var times = new double[compiles];
+        for (int i = 0; i < compiles; i++)
+        {
+            GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+            var watch = Stopwatch.StartNew();
+            Jax.Jit(Jax.JacRev(AutodiffBenchmarks.Loop)).Invoke(Rows);
+            times[i] = watch.Elapsed.TotalMilliseconds;
+        }
+        Console.WriteLine("JacRev compiles in a fresh process, a full collection before each (not timed)");
+        for (int b = 0; b < compiles; b += 10)
+        {
+            var ten = times[b..Math.Min(compiles, b + 10)].OrderBy(t => t).ToArray();
+            Console.WriteLine($"  compiles {b + 1,3}-{b + ten.Length,3}: median {ten[ten.Length / 2],6:F1} ms, min {ten[0],6:F1} ms");
+        }
+    }
+
+    private static object? _sink;
+
+    /// <summary>`--probe gccliff`: one gen0 collection's pause with N survivors scattered among 1.2M
+    /// dead objects. Past the collector's mark list (about 100k entries) it walks every object of
+    /// the generation, so the pause jumps; a traced 26k-equation program is ~150k objects.</summary>
+    public static void GcCliff()
+    {
+        const int total = 1_200_000;
+        foreach (var survivors in new[] { 10_000, 50_000, 60_000, 70_000, 80_000, 90_000, 110_000, 150_000, 250_000 })
+        {
+            var pauses = new List<double>();
+            for (int rep = 0; rep < 5; rep++)
+            {
+                GC.Collect();
+                var keep = new object[survivors];
+                int every = total / survivors, kept = 0;
+                for (int i = 0; i < total; i++)
+                {
+                    var o = new int[2];
+                    if (i % every == 0 && kept < survivors) keep[kept++] = o;
+                    else _sink = o;
+                }
+                var watch = Stopwatch.StartNew();
+                GC.Collect(0);
+                pauses.Add(watch.Elapsed.TotalMilliseconds);
+                GC.KeepAlive(keep);
+            }
+            pauses.Sort();
+            Console.WriteLine($"  {survivors,7} survivors among {total}: gen0 collection median {pauses[2],6:F2} ms");
+        }
+    }
 }

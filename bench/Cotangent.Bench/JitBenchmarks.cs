@@ -403,6 +403,8 @@ public static class JitProbe
         }
         if (which.Contains("stages")) CompileStages.Run(RepsOr(9));
         if (which.Contains("gclog")) CompileStages.SteadyState(RepsOr(30));
+        if (which.Contains("warm")) CompileStages.Warmup(RepsOr(60));
+        if (which.Contains("gccliff")) CompileStages.GcCliff();
         if (which.Contains("jacrev1"))
         {
             var a = Array(Enumerable.Range(0, 1000).Select(i => 0.5f + i / 2000f).ToArray());
