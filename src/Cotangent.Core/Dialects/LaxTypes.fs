@@ -119,6 +119,22 @@ let private unop prim cls avals = naryop prim 1 cls None avals
 let private binop prim cls avals = naryop prim 2 cls None avals
 let private compare prim cls avals = naryop prim 2 cls (Some Bool) avals
 
+/// Rank-0 avals, one per dtype and weak type: a traced loop makes a scalar at every step (a
+/// squeezed row, a sum), and one shared aval lets sharedAval and the staging traces' type-rule
+/// memo (Tracing.StagedEqns) see the operands of the steps' later equations as the same.
+let private scalarSlot (dtype: DType) (weak: bool) =
+    2 * (match dtype with Bool -> 0 | I32 -> 1 | U32 -> 2 | F32 -> 3 | F64 -> 4) + (if weak then 1 else 0)
+
+let private scalars =
+    let table = Array.zeroCreate 10
+    for d in DType.all do
+        for w in [ false; true ] do table[scalarSlot d w] <- { Shape = [||]; DType = d; Weak = w }
+    table
+
+/// `x` at `shape`, shared when it is a scalar.
+let private reshaped (x: Aval) (shape: int[]) =
+    if shape.Length = 0 then scalars[scalarSlot x.DType x.Weak] else { x with Shape = shape }
+
 let private reduceShape prim (axes: int list) (operand: Aval) =
     checkAxes prim "axis" (Aval.rank operand) axes operand
     operand.Shape |> Array.indexed |> Array.filter (fun (i, _) -> not (List.contains i axes)) |> Array.map snd
@@ -127,7 +143,7 @@ let private reduction prim cls (axes: int list) (avals: Aval list) =
     checkArity prim 1 avals
     checkDType prim cls avals
     let x = avals.Head
-    [ { x with Shape = reduceShape prim axes x } ]
+    [ reshaped x (reduceShape prim axes x) ]
 
 let private argReduction prim (axes: int list) (indexDType: DType) (avals: Aval list) =
     checkArity prim 1 avals
@@ -182,7 +198,7 @@ let private squeeze prim (dims: int list) (avals: Aval list) =
     checkAxes prim "dimension" x.Shape.Length dims x
     for d in dims do
         if x.Shape[d] <> 1 then fail prim $"cannot squeeze dimension {d} of {Aval.str x}: its size is {x.Shape[d]}, expected 1"
-    [ { x with Shape = x.Shape |> Array.indexed |> Array.filter (fun (i, _) -> not (List.contains i dims)) |> Array.map snd } ]
+    [ reshaped x (x.Shape |> Array.indexed |> Array.filter (fun (i, _) -> not (List.contains i dims)) |> Array.map snd) ]
 
 let private expandDims prim (dims: int list) (avals: Aval list) =
     checkArity prim 1 avals
