@@ -257,16 +257,6 @@ let bind1 (prim: Prim) (args: Value list) : Value =
 // ---------------------------------------------------------------------------------------------
 // Staging: JaxprTrace builds a jaxpr from the primitives bound while it is the dynamic trace.
 
-/// The equation applying `prim` to `inputs`, its outputs fresh vars of the avals its type rule
-/// gives. Every staged primitive passes here, most with one result: built without closures.
-let staged (prim: Prim) (inputs: Atom list) : Eqn<Prim> =
-    let rec avals (xs: Atom list) = match xs with x :: rest -> Atom.aval x :: avals rest | [] -> []
-    let outs =
-        match LaxTypes.abstractEval prim (avals inputs) with
-        | [ a ] -> [ Var.fresh a ]
-        | many -> List.map Var.fresh many
-    { Op = prim; Inputs = inputs; Outs = outs; Source = None }
-
 /// The avals of values.
 let rec avalsOf (xs: Value list) = match xs with x :: rest -> Value.aval x :: avalsOf rest | [] -> []
 
@@ -278,6 +268,12 @@ let stagedAs (prim: Prim) (inputs: Atom list) (outAvals: Aval list) : Eqn<Prim> 
         | [ a ] -> [ Var.fresh a ]
         | many -> List.map Var.fresh many
     { Op = prim; Inputs = inputs; Outs = outs; Source = None }
+
+/// The equation applying `prim` to `inputs`, its outputs fresh vars of the avals its type rule
+/// gives (the regions' rules stage through here; a trace's Process types its operands first).
+let staged (prim: Prim) (inputs: Atom list) : Eqn<Prim> =
+    let rec avals (xs: Atom list) = match xs with x :: rest -> Atom.aval x :: avals rest | [] -> []
+    stagedAs prim inputs (LaxTypes.abstractEval prim (avals inputs))
 
 /// A staged equation's outputs as tracers (`wrap` makes one).
 let inline tracers ([<InlineIfLambda>] wrap: Var -> Value) (outs: Var list) : Value list =

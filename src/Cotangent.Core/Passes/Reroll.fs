@@ -164,6 +164,10 @@ let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
         match a with
         | Var v -> (match definedAt.TryGetValue v with | true, def -> def | _ -> struct (-1, 0))
         | Lit _ -> struct (-1, 0)
+    let countUse (a: Atom) =
+        let struct (at, out) = producerOf a
+        if at >= 0 then uses[outputAt[at] + out] <- uses[outputAt[at] + out] + 1
+        struct (at, out)
     let mutable operand, output = 0, 0
     for i in 0 .. n - 1 do
         let e = eqns[i]
@@ -171,10 +175,9 @@ let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
         outputAt[i] <- output
         let mutable fromLiterals = (Lax.regions e.Op).IsEmpty
         for a in e.Inputs do
-            let struct (at, out) = producerOf a
+            let struct (at, out) = countUse a
             producer[operand] <- at
             producerOut[operand] <- out
-            if at >= 0 then uses[outputAt[at] + out] <- uses[outputAt[at] + out] + 1
             fromLiterals <- fromLiterals && (match a with Lit _ -> true | Var _ -> at >= 0 && generated[outputAt[at] + out])
             operand <- operand + 1
         for v in e.Outs do
@@ -182,9 +185,7 @@ let reroll (closed: ClosedJaxpr<Prim>) : ClosedJaxpr<Prim> * Stats =
             generated[output] <- fromLiterals
             output <- output + 1
         sigs[i] <- signature e
-    for a in jaxpr.OutVars do
-        let struct (at, out) = producerOf a
-        if at >= 0 then uses[outputAt[at] + out] <- uses[outputAt[at] + out] + 1
+    for a in jaxpr.OutVars do countUse a |> ignore
     let last = Dictionary<int, int>()
     for i in n - 1 .. -1 .. 0 do
         next[i] <- last.GetValueOrDefault(sigs[i], -1)
